@@ -1,0 +1,121 @@
+"""Findings: what the note documents, element by element, as plain pydantic objects (no spaCy here).
+
+A note may mention an element many times. The summary status follows the note's latest word for the current
+episode: an addendum that corrects an earlier line wins; a prior course never beats this course; and mentions of
+different things under one element ("No IV contrast" / "oral contrast given") are weighed separately, so one
+affirmed thing makes the element present.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from pydantic import BaseModel
+
+from rtaudit.elements import COUNT_ELEMENTS, Status
+
+
+class Evidence(BaseModel):
+    """Where the note says it: the words, their offsets, the sentence, section and trigger around them."""
+
+    text: str
+    start: int
+    end: int
+    status: Status
+    rule: str
+    section: str | None = None
+    section_start: int | None = None
+    section_end: int | None = None
+    sentence: str | None = None
+    sentence_start: int | None = None
+    sentence_end: int | None = None
+    trigger: str | None = None
+    trigger_start: int | None = None
+    trigger_end: int | None = None
+    trigger_rule: str | None = None
+
+
+class ElementFinding(BaseModel):
+    """The summary for one element."""
+
+    status: Status
+    value: Any = None
+    evidence: list[Evidence]
+
+
+Findings = dict[str, ElementFinding]
+
+
+def _evidence(mention: dict[str, Any], text: str) -> Evidence:
+    trigger = mention.get("trigger") or {}
+    section = mention.get("section") or {}
+    sentence = mention.get("sentence") or {}
+    s_start, s_end = sentence.get("start"), sentence.get("end")
+    return Evidence(
+        text=mention["text"], start=mention["start"], end=mention["end"], status=mention["status"],
+        rule=mention["rule"], section=section.get("name"), section_start=section.get("start"),
+        section_end=section.get("end"),
+        sentence=text[s_start:s_end].strip() if s_start is not None else None,
+        sentence_start=s_start, sentence_end=s_end, trigger=trigger.get("text"),
+        trigger_start=trigger.get("start"), trigger_end=trigger.get("end"), trigger_rule=trigger.get("rule"),
+    )
+
+
+def _latest(mentions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mention that has the note's last word: addenda first, then the current episode, then position."""
+    def weight(m: dict[str, Any]) -> tuple[int, int, int]:
+        in_addendum = int((m.get("section") or {}).get("kind") == "addendum")
+        current = int(m["status"] != "historical")
+        return in_addendum, current, m["start"]
+
+    return max(mentions, key=weight)
+
+
+def _summary_status(mentions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The deciding mention among several of one element."""
+    addenda = [m for m in mentions if (m.get("section") or {}).get("kind") == "addendum"]
+    if addenda:
+        return _latest(addenda)
+    by_thing: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for mention in mentions:
+        by_thing[mention["rule"]].append(mention)
+    deciders = [_latest(group) for group in by_thing.values()]
+    present = [m for m in deciders if m["status"] == "present"]
+    if present:
+        return max(present, key=lambda m: m["start"])
+    return _latest(deciders)
+
+
+def _count_summary(mentions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    present = [m for m in mentions if m["status"] == "present" and m.get("value") is not None]
+    if not present:
+        return None
+    addenda = [m for m in present if (m.get("section") or {}).get("kind") == "addendum"]
+    pool = addenda or present
+    best_rank = min(m.get("rank", 0) for m in pool)
+    return max((m for m in pool if m.get("rank", 0) == best_rank), key=lambda m: m["start"])
+
+
+def summarize(mentions: list[dict[str, Any]], text: str, max_evidence: int = 5) -> Findings:
+    """Element findings from the pipeline's mentions (``doc._.rt_mentions``)."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for mention in mentions:
+        grouped[mention["label"]].append(mention)
+    findings: Findings = {}
+    for label, group in grouped.items():
+        if label in COUNT_ELEMENTS:
+            decider = _count_summary(group)
+            if decider is None:
+                continue
+            value = decider["value"]
+        else:
+            decider = _summary_status(group)
+            value = decider.get("value")
+        ordered = [decider] + [m for m in group if m is not decider and m["status"] == decider["status"]]
+        ordered += [m for m in group if m["status"] != decider["status"]]
+        findings[label] = ElementFinding(
+            status=decider["status"], value=value,
+            evidence=[_evidence(m, text) for m in ordered[:max_evidence]],
+        )
+    return findings

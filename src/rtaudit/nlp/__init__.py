@@ -1,0 +1,1 @@
+"""The spaCy pipeline: layout, note abbreviations, element ruler, counts, signatures, assertion."""

@@ -1,0 +1,319 @@
+"""The spaCy pipeline components, registered as factories with JSON-able config.
+
+Each component keeps plain data in Doc extensions (lists of dicts with character offsets), so Docs serialise and
+travel between worker processes; spans for displaCy and spaCy users go to ``doc.spans``. Pattern data is given at
+``initialize`` (or ``add_patterns``) and saved with ``to_disk`` as JSONL, as spaCy's SpanRuler does.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import srsly
+from pydantic import BaseModel
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import ensure_path
+
+from rtaudit.datafiles import parse_jsonl_lines
+from rtaudit.nlp.context import ContextEngine, reference_year
+from rtaudit.nlp.counts import find_counts
+from rtaudit.nlp.layout import Section, SectionMatcher, analyse_layout, section_at
+from rtaudit.nlp.matcher import ElementMatcher
+from rtaudit.nlp.patterns import ContextRule, ElementPattern, SectionRule
+from rtaudit.nlp.signatures import find_signatures
+
+SPANS_KEY = "rt_elements"
+
+# scispaCy's detector calls an empty matcher when a note defines no abbreviation; that is expected here.
+warnings.filterwarnings("ignore", message=r"\[W036\]")
+
+for _name, _default in (("rt_sections", None), ("rt_units", None), ("rt_matches", None),
+                        ("rt_mentions", None), ("rt_abbreviations", None)):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=_default)
+
+
+def _matches(doc: Doc) -> list[dict[str, Any]]:
+    if doc._.rt_matches is None:
+        doc._.rt_matches = []
+    return doc._.rt_matches
+
+
+def _add_span(doc: Doc, spans_key: str, label: str, rule: str, start: int, end: int) -> None:
+    span = doc.char_span(start, end, label=label, span_id=rule, alignment_mode="expand")
+    if span is not None:
+        doc.spans[spans_key].append(span)
+
+
+class _PatternComponent:
+    """Shared plumbing: patterns of one pydantic model, validated, saved as ``patterns.jsonl``."""
+
+    model: type[BaseModel]
+
+    def __init__(self, name: str):
+        self.name = name
+        self._patterns: list[Any] = []
+        self._compile()
+
+    @property
+    def patterns(self) -> list[dict[str, Any]]:
+        """The patterns as plain dicts."""
+        return [p.model_dump(exclude_none=True, exclude_defaults=True) | {"id": p.id} for p in self._patterns]
+
+    def add_patterns(self, patterns: Iterable[dict[str, Any]]) -> None:
+        """Validate and add patterns (dicts in the pattern-file format)."""
+        lines = [srsly.json_dumps(p) for p in patterns]
+        self._patterns.extend(parse_jsonl_lines(lines, self.model, f"<{self.name} patterns>"))
+        self._compile()
+
+    def initialize(self, get_examples: Callable[[], Iterable[Any]] | None = None, *, nlp: Language | None = None,
+                   patterns: Iterable[dict[str, Any]] | None = None) -> None:
+        """Replace the patterns with ``patterns`` (from ``[initialize.components]`` or a build script)."""
+        self._patterns = []
+        if patterns is not None:
+            self.add_patterns(patterns)
+        else:
+            self._compile()
+
+    def _compile(self) -> None:
+        raise NotImplementedError
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_jsonl(path / "patterns.jsonl", self.patterns)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> _PatternComponent:
+        path = ensure_path(path)
+        with open(path / "patterns.jsonl", encoding="utf-8") as handle:
+            self._patterns = parse_jsonl_lines(handle, self.model, str(path / "patterns.jsonl"))
+        self._compile()
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return srsly.msgpack_dumps({"patterns": self.patterns})
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> _PatternComponent:
+        self._patterns = []
+        self.add_patterns(srsly.msgpack_loads(data)["patterns"])
+        return self
+
+
+class ClinicalLayout(_PatternComponent):
+    """Sections and sentence units (``doc._.rt_sections``, ``doc._.rt_units``; sentence starts on tokens)."""
+
+    model = SectionRule
+
+    def _compile(self) -> None:
+        self.matcher = SectionMatcher(self._patterns)
+
+    def __call__(self, doc: Doc) -> Doc:
+        layout = analyse_layout(doc.text, self.matcher)
+        doc._.rt_sections = [section.as_dict() for section in layout.sections]
+        doc._.rt_units = [[start, end] for start, end in layout.units]
+        if len(doc):
+            starts = doc.to_array("IDX")
+            token_of: dict[int, int] = {}
+            for start, _ in layout.units:
+                index = int(starts.searchsorted(start, side="right")) - 1
+                token_of[start] = max(index, 0)
+            for index in sorted(set(token_of.values()) | {0}):
+                doc[index].is_sent_start = True
+        return doc
+
+
+class ElementRuler(_PatternComponent):
+    """Marks element mentions from JSONL patterns in ``doc.spans[spans_key]`` (overlaps allowed)."""
+
+    model = ElementPattern
+
+    def __init__(self, name: str, spans_key: str):
+        self.spans_key = spans_key
+        super().__init__(name)
+
+    def _compile(self) -> None:
+        self.matcher = ElementMatcher(self._patterns)
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = _matches(doc)
+        if self.spans_key not in doc.spans:
+            doc.spans[self.spans_key] = []
+        found = self.matcher.find(doc.text)
+        for match in found:
+            matches.append({"label": match.label, "rule": match.rule, "start": match.start, "end": match.end})
+            _add_span(doc, self.spans_key, match.label, match.rule, match.start, match.end)
+        for abbreviation in doc._.rt_abbreviations or []:
+            label = next((m.label for m in found if m.start <= abbreviation["long_start"]
+                          and abbreviation["long_end"] <= m.end + 2 and m.end - m.start >=
+                          0.5 * (abbreviation["long_end"] - abbreviation["long_start"])), None)
+            if label is None:
+                continue
+            for start, end in abbreviation["short_offsets"]:
+                if not any(m.label == label and m.start <= start < m.end for m in found):
+                    matches.append({"label": label, "rule": f"{label}/note-abbreviation", "start": start,
+                                    "end": end})
+                    _add_span(doc, self.spans_key, label, f"{label}/note-abbreviation", start, end)
+        return doc
+
+
+class NoteAbbreviations:
+    """scispaCy's AbbreviationDetector for abbreviations a note defines, e.g. ``surface guidance (SGRT)``.
+
+    Results go to ``doc._.rt_abbreviations`` as plain dicts with character offsets of every short-form use.
+    """
+
+    _candidate = re.compile(r"\(\s*[A-Za-z][A-Za-z0-9/&-]{1,9}s?\s*\)")
+
+    def __init__(self, nlp: Language, name: str):
+        from scispacy.abbreviation import AbbreviationDetector
+
+        self.name = name
+        self.detector = AbbreviationDetector(nlp, make_serializable=True)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.rt_abbreviations = []
+        if not self._candidate.search(doc.text):
+            return doc
+        doc._.abbreviations = []
+        self.detector(doc)
+        grouped: dict[tuple[str, int, int], list[list[int]]] = {}
+        for item in doc._.abbreviations:
+            long_span = doc[item["long_start"]:item["long_end"]]
+            short_span = doc[item["short_start"]:item["short_end"]]
+            key = (item["long_text"], long_span.start_char, long_span.end_char)
+            grouped.setdefault(key, []).append([short_span.start_char, short_span.end_char])
+        doc._.abbreviations = []
+        doc._.rt_abbreviations = [
+            {"long_text": text, "long_start": start, "long_end": end, "short_offsets": sorted(offsets)}
+            for (text, start, end), offsets in grouped.items()
+        ]
+        return doc
+
+
+class Counts:
+    """Treatment-area and port counts as mentions with integer values."""
+
+    def __init__(self, name: str, spans_key: str):
+        self.name = name
+        self.spans_key = spans_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = _matches(doc)
+        if self.spans_key not in doc.spans:
+            doc.spans[self.spans_key] = []
+        for count in find_counts(doc.text):
+            matches.append({"label": count.label, "rule": count.rule, "start": count.start, "end": count.end,
+                            "value": count.value, "rank": count.rank})
+            _add_span(doc, self.spans_key, count.label, count.rule, count.start, count.end)
+        return doc
+
+
+class Signatures:
+    """Physician signatures, signature dates, and the forms that are not a signature."""
+
+    def __init__(self, name: str, spans_key: str):
+        self.name = name
+        self.spans_key = spans_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = _matches(doc)
+        if self.spans_key not in doc.spans:
+            doc.spans[self.spans_key] = []
+        for mention in find_signatures(doc.text):
+            matches.append({"label": mention.label, "rule": mention.rule, "start": mention.start,
+                            "end": mention.end, "status": mention.status, "value": mention.value or None})
+            _add_span(doc, self.spans_key, mention.label, mention.rule, mention.start, mention.end)
+        return doc
+
+
+class Assertion(_PatternComponent):
+    """ConText-style assertion over every mention; writes ``doc._.rt_mentions`` (plain dicts).
+
+    Mentions that are not documentation at all (unticked options, blank fields, someone else's history) are
+    left out; every kept mention carries its status, trigger and section with character offsets.
+    """
+
+    model = ContextRule
+
+    def _compile(self) -> None:
+        self.engine = ContextEngine(self._patterns)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.rt_mentions = annotate_mentions(
+            doc.text, doc._.rt_matches or [], doc._.rt_units or [[0, len(doc.text)]],
+            [Section(**s) for s in doc._.rt_sections or []], self.engine,
+        )
+        return doc
+
+
+def annotate_mentions(text: str, matches: list[dict[str, Any]], units: list[list[int]],
+                      sections: list[Section], engine: ContextEngine) -> list[dict[str, Any]]:
+    """Give each match its status, trigger, section and sentence; drop the ones that are not documentation."""
+    year = reference_year(text)
+    unit_starts = [u[0] for u in units]
+    cache: dict[int, tuple[list, list[int]]] = {}
+    mentions: list[dict[str, Any]] = []
+    for match in sorted(matches, key=lambda m: (m["start"], m["end"])):
+        index = _unit_index(unit_starts, match["start"])
+        unit = (units[index][0], max(units[index][1], match["end"]))
+        if index not in cache:
+            cache[index] = engine.find_triggers(text, unit[0], unit[1], year)
+        triggers, terminators = cache[index]
+        section = section_at(sections, match["start"])
+        if "status" in match:
+            status, trigger = match["status"], None
+        else:
+            decided = engine.assert_mention(text, match["start"], match["end"], unit, section, triggers, terminators)
+            status, trigger = decided.status, decided.trigger
+        if status in ("absent", "other_experiencer"):
+            continue
+        mentions.append({
+            "label": match["label"], "rule": match["rule"], "start": match["start"], "end": match["end"],
+            "text": text[match["start"]:match["end"]], "status": status,
+            "value": match.get("value"), "rank": match.get("rank", 0),
+            "trigger": trigger.as_dict() if trigger else None,
+            "section": None if section is None else {"name": section.name, "kind": section.kind,
+                                                     "start": section.start, "end": section.end},
+            "sentence": {"start": unit[0], "end": unit[1]},
+        })
+    return mentions
+
+
+def _unit_index(unit_starts: list[int], offset: int) -> int:
+    return max(bisect_right(unit_starts, offset) - 1, 0)
+
+
+@Language.factory("rtaudit_layout")
+def make_layout(nlp: Language, name: str) -> ClinicalLayout:
+    return ClinicalLayout(name)
+
+
+@Language.factory("rtaudit_abbreviations")
+def make_abbreviations(nlp: Language, name: str) -> NoteAbbreviations:
+    return NoteAbbreviations(nlp, name)
+
+
+@Language.factory("rtaudit_element_ruler", default_config={"spans_key": SPANS_KEY})
+def make_element_ruler(nlp: Language, name: str, spans_key: str) -> ElementRuler:
+    return ElementRuler(name, spans_key)
+
+
+@Language.factory("rtaudit_counts", default_config={"spans_key": SPANS_KEY})
+def make_counts(nlp: Language, name: str, spans_key: str) -> Counts:
+    return Counts(name, spans_key)
+
+
+@Language.factory("rtaudit_signatures", default_config={"spans_key": SPANS_KEY})
+def make_signatures(nlp: Language, name: str, spans_key: str) -> Signatures:
+    return Signatures(name, spans_key)
+
+
+@Language.factory("rtaudit_assertion")
+def make_assertion(nlp: Language, name: str) -> Assertion:
+    return Assertion(name)

@@ -1,0 +1,219 @@
+"""ConText-style assertion: is a mention affirmed, negated, hypothetical, historical, or about someone else?
+
+Pure Python on character offsets, so the pipeline component and :func:`rtaudit.assertion.classify` share it.
+Besides classic trigger/scope logic it reads the forms of templated documentation: checkboxes (``[x]`` / ``[ ]``),
+option menus with nothing selected, and ``Key: value`` lines whose value is ``None``, ``N/A`` or ``Yes``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rtaudit.nlp.layout import Section
+from rtaudit.nlp.patterns import ContextRule
+from rtaudit.nlp.regexset import RegexSet
+
+_BOX = re.compile(r"\[\s*[xX✓✔■*]\s*\]|\[\s*\]|[☐☒☑✅]|\(\s*[xX✓✔]\s*\)|\(\s*\)")
+_CHECKED = re.compile(r"[xX✓✔■*☒☑✅]")
+_KEY = re.compile(r"^[^\n:]{1,60}?(?::|\.{3,}|\s-\s)")
+_NEGATIVE_VALUE = re.compile(
+    r"^\s*(?:none|no|n|n/?a|nil|negative|not (?:done|performed|applicable|indicated|needed|required|used|given|"
+    r"obtained|acquired)|declined|refused|deferred|omitted|held|-|0)\b(?!\s*(?:\d|change))",
+    re.IGNORECASE,
+)
+_AFFIRMATIVE_VALUE = re.compile(r"^\s*(?:yes|y|done|performed|completed|obtained|acquired|used|given)\b", re.IGNORECASE)
+_BLANK_VALUE = re.compile(r"^[\s_.\-]*$")
+_YEAR = re.compile(r"(?<![\d/.-])(?:19[6-9]\d|20[0-4]\d)(?![\d/])")
+_WORD = re.compile(r"\S+")
+
+PRIORITY = {"negated": 0, "hypothetical": 1, "historical": 2, "other_experiencer": 3}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A matched trigger: its category, rule and character offsets."""
+
+    category: str
+    rule: str
+    start: int
+    end: int
+    text: str
+    direction: str = "forward"
+    max_scope: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"text": self.text, "start": self.start, "end": self.end, "category": self.category,
+                "rule": self.rule}
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """The decision for one mention. ``status`` is present / negated / hypothetical / historical / absent /
+    other_experiencer; ``cue`` says which form decided it (trigger, checkbox, key-value, section, year)."""
+
+    status: str
+    trigger: Trigger | None = None
+    cue: str = "none"
+
+
+class ContextEngine:
+    """Applies a ConText lexicon to mentions inside one sentence unit."""
+
+    def __init__(self, rules: list[ContextRule], default_max_scope: int = 8):
+        self.rules = rules
+        self.default_max_scope = default_max_scope
+        by_category = {
+            "pseudo": [r for r in rules if r.category == "pseudo"],
+            "terminate": [r for r in rules if r.category == "terminate"],
+            "trigger": [r for r in rules if r.category not in ("pseudo", "terminate")],
+        }
+        self._pseudo = RegexSet([(r.to_regex(), r) for r in by_category["pseudo"]])
+        self._terminate = RegexSet([(r.to_regex(), r) for r in by_category["terminate"]])
+        self._triggers = RegexSet([(r.to_regex(), r) for r in by_category["trigger"]])
+
+    # -- triggers -------------------------------------------------------------------------------------------
+    def find_triggers(self, text: str, start: int, end: int, reference_year: int | None = None
+                      ) -> tuple[list[Trigger], list[int]]:
+        """Triggers and scope-terminator positions inside ``text[start:end]``."""
+        pseudo = [(s, e) for s, e, _ in self._pseudo.finditer(text, start, end)]
+        triggers: list[Trigger] = []
+        for s, e, rule in self._triggers.finditer(text, start, end):
+            if any(ps <= s < pe or ps < e <= pe for ps, pe in pseudo):
+                continue
+            triggers.append(Trigger(rule.category, rule.id, s, e, text[s:e], rule.direction, rule.max_scope))
+        if reference_year is not None:
+            for found in _YEAR.finditer(text, start, end):
+                if int(found.group(0)) < reference_year:
+                    triggers.append(Trigger("historical", "hist/earlier-year", found.start(), found.end(),
+                                            found.group(0), "both", 6))
+        terminators = [s for s, _, _ in self._terminate.finditer(text, start, end)]
+        return triggers, terminators
+
+    def _covers(self, text: str, trigger: Trigger, start: int, end: int, terminators: list[int],
+                unit: tuple[int, int]) -> bool:
+        limit = trigger.max_scope if trigger.max_scope is not None else self.default_max_scope
+        if trigger.direction in ("forward", "both") and trigger.end <= start:
+            if any(trigger.end <= t < start for t in terminators):
+                return False
+            return len(_WORD.findall(text, trigger.end, start)) <= limit
+        if trigger.direction in ("backward", "both") and trigger.start >= end:
+            if any(end <= t < trigger.start for t in terminators):
+                return False
+            return len(_WORD.findall(text, end, trigger.start)) <= limit
+        return False
+
+    def classify_in_unit(self, text: str, start: int, end: int, unit: tuple[int, int],
+                         triggers: list[Trigger], terminators: list[int]) -> Assertion:
+        """Classic ConText for one mention: the strongest trigger whose scope reaches it."""
+        best: Trigger | None = None
+        for trigger in triggers:
+            if trigger.start < end and start < trigger.end:
+                continue  # a trigger inside the mention itself is part of its name
+            if not self._covers(text, trigger, start, end, terminators, unit):
+                continue
+            if best is None or PRIORITY[trigger.category] < PRIORITY[best.category] or (
+                PRIORITY[trigger.category] == PRIORITY[best.category]
+                and _distance(trigger, start, end) < _distance(best, start, end)
+            ):
+                best = trigger
+        if best is None:
+            return Assertion("present")
+        return Assertion(best.category, best, "trigger")
+
+    # -- templated forms ------------------------------------------------------------------------------------
+    def template_form(self, text: str, start: int, end: int, unit: tuple[int, int], triggers: list[Trigger]
+                      ) -> Assertion | None:
+        """Checkbox and ``Key: value`` forms; None when the unit is prose."""
+        unit_text = text[unit[0]:unit[1]]
+        boxes = [(unit[0] + m.start(), unit[0] + m.end(), bool(_CHECKED.search(m.group(0))))
+                 for m in _BOX.finditer(unit_text)]
+        key = _KEY.match(unit_text)
+        key_end = unit[0] + key.end() if key else None
+        if boxes:
+            return self._checkbox_form(text, start, end, unit, boxes, key_end)
+        if key_end is not None and end <= key_end:
+            value = text[key_end:unit[1]]
+            if _BLANK_VALUE.match(value):
+                return Assertion("absent", cue="blank-field")
+            if _NEGATIVE_VALUE.match(value):
+                return Assertion("negated", _value_trigger(text, key_end, unit[1]), "key-value")
+            if _AFFIRMATIVE_VALUE.match(value):
+                return Assertion("present", cue="key-value")
+            first_words_end = _nth_word_end(text, key_end, unit[1], 3)
+            leading = [t for t in triggers if key_end <= t.start < first_words_end
+                       and t.category in ("negated", "hypothetical", "historical")]
+            if leading:
+                trigger = min(leading, key=lambda t: PRIORITY[t.category])
+                return Assertion(trigger.category, trigger, "key-value")
+        return None
+
+    def _checkbox_form(self, text: str, start: int, end: int, unit: tuple[int, int],
+                       boxes: list[tuple[int, int, bool]], key_end: int | None) -> Assertion | None:
+        options = []
+        for index, (box_start, box_end, checked) in enumerate(boxes):
+            option_end = boxes[index + 1][0] if index + 1 < len(boxes) else unit[1]
+            newline = text.find("\n", box_end, option_end)
+            if newline != -1:
+                option_end = newline
+            options.append((box_start, box_end, option_end, checked))
+        for box_start, box_end, option_end, checked in options:
+            if box_end <= start < option_end or (box_start <= start < box_end):
+                if checked:
+                    return Assertion("present", cue="checkbox")
+                return Assertion("absent", cue="checkbox")
+        first_box = options[0][0]
+        if end <= first_box:
+            selected = [text[b_end:o_end] for _, b_end, o_end, checked in options if checked]
+            if not selected:
+                return Assertion("absent", cue="menu-unselected")
+            if all(_NEGATIVE_VALUE.match(option) for option in selected):
+                box_start, box_end, option_end, _ = next(o for o in options if o[3])
+                trigger = Trigger("negated", "form/checked-none", box_start, option_end,
+                                  text[box_start:option_end].strip())
+                return Assertion("negated", trigger, "checkbox")
+            return Assertion("present", cue="checkbox")
+        return None
+
+    # -- the whole decision ---------------------------------------------------------------------------------
+    def assert_mention(self, text: str, start: int, end: int, unit: tuple[int, int],
+                       section: Section | None, triggers: list[Trigger], terminators: list[int]) -> Assertion:
+        """The status of the mention ``text[start:end]`` that lies in ``unit``."""
+        form = self.template_form(text, start, end, unit, triggers)
+        if form is not None:
+            return form
+        in_unit = self.classify_in_unit(text, start, end, unit, triggers, terminators)
+        if in_unit.status != "present":
+            return in_unit
+        if section is not None and section.kind in ("historical", "hypothetical") and start >= section.header_end:
+            trigger = Trigger(section.kind, f"section/{section.name.lower()}", section.start, section.header_end,
+                              section.name)
+            return Assertion(section.kind, trigger, "section")
+        return in_unit
+
+
+def _distance(trigger: Trigger, start: int, end: int) -> int:
+    return start - trigger.end if trigger.end <= start else trigger.start - end
+
+
+def _nth_word_end(text: str, start: int, end: int, n: int) -> int:
+    position = start
+    for count, found in enumerate(_WORD.finditer(text, start, end), start=1):
+        position = found.end()
+        if count >= n:
+            break
+    return position
+
+
+def _value_trigger(text: str, start: int, end: int) -> Trigger:
+    value = text[start:end]
+    leading = len(value) - len(value.lstrip())
+    word = _WORD.match(value, leading)
+    s, e = (start + word.start(), start + word.end()) if word else (start, end)
+    return Trigger("negated", "form/key-value", s, e, text[s:e])
+
+
+def reference_year(text: str) -> int | None:
+    """The latest plausible year written in the note (the year of service), for 'earlier year' cues."""
+    years = [int(y) for y in _YEAR.findall(text)]
+    return max(years) if years else None

@@ -1,0 +1,152 @@
+"""Counts of treatment areas and ports, from digits, number words and enumerations.
+
+Each count found is a mention with an integer value and a rank (0 = stated number, 1 = enumerated list,
+2 = implied by a beam arrangement such as AP/PA); the findings layer keeps the best-ranked present one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NUMBER_WORDS = {
+    "one": 1, "single": 1, "a single": 1, "solitary": 1, "two": 2, "pair of": 2, "a pair of": 2, "both": 2,
+    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+    "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+}
+_NUMBER = r"(?:\d{1,2}|" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + ")"
+_PAREN_DIGIT = r"(?:\s*\(\d{1,2}\))?"
+
+_AREA_NOUN = r"(?:treatment |anatomic(?:al)? |target |separate |distinct |discrete |individual |different |radiation |)" \
+    r"(?:separate |distinct |treatment )?(?:areas?|sites?|regions?|isocenters? for separate (?:areas|sites))"
+_AREA_EXPLICIT = re.compile(
+    rf"(?<![\w.])(?P<n>{_NUMBER}){_PAREN_DIGIT}[\s-]+{_AREA_NOUN}\b(?!\s+of\s+(?:disease|metasta|involvement))",
+    re.IGNORECASE,
+)
+_AREA_PAREN = re.compile(r"\((?P<n>\d{1,2})\s*(?:treatment\s+)?(?:areas?|sites?)?\)", re.IGNORECASE)
+_AREA_KEY = re.compile(
+    r"^[ \t]*(?:number of |no\.? of |# of |#)?(?:treatment |target |anatomic |)(?:areas?|sites?)(?: treated| to be treated)?"
+    r"(?: \(\w+\))?[ \t]*[:=.][ \t]*(?P<value>[^\n]*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NUMBERED_SITE = re.compile(r"\b(?:site|area|target|lesion)\s*#?\s*(?P<n>\d{1,2})\s*[:)\-–]", re.IGNORECASE)
+
+_PORT_NOUN = r"(?:treatment |radiation |static |coplanar |non-?coplanar |IMRT |conformal |photon |electron |MLC |" \
+    r"shaped |step[- ]and[- ]shoot |sliding[- ]window |)(?:fields?|ports?|portals?|beams?|gantry angles)"
+_PORT_EXPLICIT = re.compile(
+    rf"(?<![\w.])(?P<n>{_NUMBER}){_PAREN_DIGIT}[\s-]*{_PORT_NOUN}\b(?!\s+of\s+view)(?![-\s]*a[-\s]*cath)",
+    re.IGNORECASE,
+)
+_PORT_BOX = re.compile(rf"(?<![\w.])(?P<n>{_NUMBER})[\s-]*field[\s-]+box\b", re.IGNORECASE)
+_PORT_KEY = re.compile(
+    r"^[ \t]*(?:fields?|beams?|ports?|beam arrangement|field arrangement|portals?)[ \t]*[:=][ \t]*(?P<value>[^\n]*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_DIRECTION = re.compile(
+    r"^(?:AP|PA|RL|LL|RAO|LAO|RPO|LPO|R ?LAT|L ?LAT|LT LAT|RT LAT|right lateral|left lateral|lateral|medial|"
+    r"anterior|posterior|oblique|vertex|(?:medial|lateral) tangent(?:ial)?|en face|SCV|PAB|supraclavicular|"
+    r"(?:right|left) (?:anterior|posterior) oblique|(?:right|left) lateral|g\d{1,3}|gantry \d{1,3})\b",
+    re.IGNORECASE,
+)
+_PORT_PAIRS = [
+    (re.compile(r"\bAP\s*[/:\-]?\s*PA\b|\bPA\s*[/:\-]\s*AP\b|\bAPPA\b", re.IGNORECASE), 2, "port_count/ap-pa"),
+    (re.compile(r"\b(?:(?:parallel[- ])?opposed|bilateral|right and left|left and right|R/L|RL/LL)\s+lateral"
+                r"(?:s|\s+(?:fields|beams|ports))\b|\blaterals\s+opposed\b", re.IGNORECASE), 2, "port_count/laterals"),
+    (re.compile(r"\bmedial and lateral tangent(?:s|ial (?:fields|beams|ports)|\s+(?:fields|beams))\b|"
+                r"\b(?:pair of|two|opposed) tangent(?:s|ial (?:fields|beams))\b", re.IGNORECASE), 2,
+     "port_count/tangent-pair"),
+    (re.compile(r"\bparallel[- ]opposed (?:pair|fields|beams|ports)\b", re.IGNORECASE), 2, "port_count/pop"),
+    (re.compile(r"\b(?:single|one|1) (?:en face )?(?:electron |photon )?(?:field|port|beam)\b|\ben face\b",
+                re.IGNORECASE), 1, "port_count/single"),
+]
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|\+|\band\b|&)\s*", re.IGNORECASE)
+_PARENTHETICAL = re.compile(r"\([^)]*\)")
+_TRAILING_NUMBER = re.compile(r"\((?P<n>\d{1,2})\)\s*$")
+
+
+@dataclass(frozen=True)
+class CountMention:
+    """A count found in the text."""
+
+    label: str
+    start: int
+    end: int
+    value: int
+    rank: int
+    rule: str
+
+
+def _number(word: str) -> int | None:
+    word = word.lower().strip()
+    if word.isdigit():
+        value = int(word)
+        return value if 0 < value < 40 else None
+    return NUMBER_WORDS.get(word)
+
+
+def _list_items(value: str) -> list[str]:
+    cleaned = _PARENTHETICAL.sub("", value).strip().rstrip(".")
+    return [item for item in _LIST_SPLIT.split(cleaned) if item.strip()]
+
+
+def find_area_counts(text: str) -> list[CountMention]:
+    """Treatment-area counts: stated numbers, ``(1 area)``, ``Treatment areas:`` lists, numbered sites."""
+    found: list[CountMention] = []
+    for match in _AREA_EXPLICIT.finditer(text):
+        value = _number(match.group("n"))
+        if value:
+            found.append(CountMention("treatment_area_count", match.start(), match.end(), value, 0,
+                                      "treatment_area_count/stated"))
+    for match in _AREA_PAREN.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if re.search(r"\b(?:areas?|sites?)\b", text[line_start:match.start()], re.IGNORECASE) or \
+                re.search(r"areas?|sites?", match.group(0), re.IGNORECASE):
+            found.append(CountMention("treatment_area_count", match.start(), match.end(), int(match.group("n")), 0,
+                                      "treatment_area_count/parenthesised"))
+    for match in _AREA_KEY.finditer(text):
+        value = match.group("value")
+        start = match.start("value")
+        if not value.strip() or _AREA_EXPLICIT.search(value) or _AREA_PAREN.search(value):
+            continue
+        number = re.match(rf"^\s*(?P<n>{_NUMBER})\b\s*(?:$|[(,;.\-–])", value, re.IGNORECASE)
+        if number and _number(number.group("n")):
+            found.append(CountMention("treatment_area_count", start, match.end(), _number(number.group("n")) or 0,
+                                      0, "treatment_area_count/key-number"))
+            continue
+        items = _list_items(value)
+        if items:
+            found.append(CountMention("treatment_area_count", start, match.end(), len(items), 1,
+                                      "treatment_area_count/enumerated"))
+    numbered = list(_NUMBERED_SITE.finditer(text))
+    if len(numbered) >= 2:
+        top = max(numbered, key=lambda m: int(m.group("n")))
+        found.append(CountMention("treatment_area_count", top.start(), top.end(), int(top.group("n")), 1,
+                                  "treatment_area_count/numbered-sites"))
+    return found
+
+
+def find_port_counts(text: str) -> list[CountMention]:
+    """Port counts: stated numbers, ``N-field box``, ``Fields:`` lists of beam directions, AP/PA-style pairs."""
+    found: list[CountMention] = []
+    for pattern in (_PORT_EXPLICIT, _PORT_BOX):
+        for match in pattern.finditer(text):
+            value = _number(match.group("n"))
+            if value and not any(m.start <= match.start() < m.end for m in found):
+                found.append(CountMention("port_count", match.start(), match.end(), value, 0, "port_count/stated"))
+    for match in _PORT_KEY.finditer(text):
+        value = match.group("value")
+        if _PORT_EXPLICIT.search(value) or _PORT_BOX.search(value):
+            continue
+        items = _list_items(value)
+        if len(items) >= 2 and all(_DIRECTION.match(item.strip()) for item in items):
+            found.append(CountMention("port_count", match.start("value"), match.end(), len(items), 1,
+                                      "port_count/enumerated"))
+    for pattern, value, rule in _PORT_PAIRS:
+        for match in pattern.finditer(text):
+            found.append(CountMention("port_count", match.start(), match.end(), value, 2, rule))
+    return found
+
+
+def find_counts(text: str) -> list[CountMention]:
+    """All area and port counts in a note."""
+    return find_area_counts(text) + find_port_counts(text)

@@ -1,0 +1,164 @@
+"""Clinical layout: section headers and sentence units that respect how notes are laid out.
+
+A unit is a prose sentence, one ``Key: value`` line (with its wrapped or option-menu continuation lines), one
+bullet, one table row or one header. Everything here works on character offsets of the note text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rtaudit.nlp.patterns import SectionRule
+
+_LINE = re.compile(r"[^\n]*(?:\n|$)")
+_BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣>]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2}\))\s+")
+_KEY_VALUE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 /&()#'.,+-]{0,48}?\s*(?::|\.{3,}|\s-\s)")
+_BOX_START = re.compile(r"^\s*(?:\[[ xX✓✔]?\]|[☐☒☑]|\( ?[xX]? ?\))")
+_TABLE_ROW = re.compile(r"\|.*\||\t.*\t|\S {3,}\S.* {3,}\S")
+_DECORATION = re.compile(r"^[\s=*#_~-]+|[\s=*#_~:-]+$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREVIATION_BEFORE = re.compile(
+    r"(?:\b(?:Dr|Mr|Mrs|Ms|Drs|vs|approx|St|No|Fig|e\.g|i\.e|a\.m|p\.m|M\.D|D\.O|Ph\.D|[A-Z])\.)$"
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A header and the text it governs."""
+
+    name: str
+    kind: str
+    start: int
+    end: int
+    header_end: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "kind": self.kind, "start": self.start, "end": self.end,
+                "header_end": self.header_end}
+
+
+class SectionMatcher:
+    """Recognises header lines, using the section rules for names with a known meaning."""
+
+    def __init__(self, rules: list[SectionRule]):
+        self.rules = rules
+        self._known = [(rule, re.compile(rf"^\s*(?:{rule.to_regex()})", re.IGNORECASE)) for rule in rules]
+
+    def match(self, line: str) -> tuple[str, str, int, bool] | None:
+        """For a header line return (name, kind, header length, has inline content), else None."""
+        stripped = line.strip()
+        if not stripped or len(stripped) > 90 or _BOX_START.match(stripped):
+            return None
+        for rule, pattern in self._known:
+            found = pattern.match(line)
+            if not found:
+                continue
+            rest = line[found.end():]
+            colon = re.match(r"\s*(?::|-{1,2}\s|—\s)", rest)
+            bare = not _DECORATION.sub("", rest).strip()
+            if colon is None and not bare:
+                continue
+            header_end = found.end() + (colon.end() if colon else len(rest.rstrip("\n")))
+            content = line[header_end:].strip()
+            return _DECORATION.sub("", found.group(0)).upper(), rule.kind, header_end, bool(content)
+        core = _DECORATION.sub("", stripped)
+        letters = re.sub(r"[^A-Za-z]", "", core)
+        if len(letters) >= 4 and core.upper() == core and not re.search(r"\d{2}", core):
+            if ":" in core and core.index(":") < len(core) - 1:
+                return None
+            return core.rstrip(":").strip(), "current", len(line.rstrip("\n")), False
+        return None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Sections and sentence units of one note, as character ranges."""
+
+    sections: list[Section]
+    units: list[tuple[int, int]]
+
+
+def _split_prose(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces: list[tuple[int, int]] = []
+    cursor = start
+    for found in _SENTENCE_END.finditer(text, start, end):
+        before = text[max(cursor, found.start() - 8):found.start()]
+        if _ABBREVIATION_BEFORE.search(before):
+            continue
+        pieces.append((cursor, found.start()))
+        cursor = found.end()
+    pieces.append((cursor, end))
+    return [(s, e) for s, e in pieces if text[s:e].strip()]
+
+
+def analyse_layout(text: str, sections: SectionMatcher) -> Layout:
+    """Split a note into sections and sentence units.
+
+    A header alone on its line governs the text up to the next such header; a header with text after it on the
+    same line (``HPI: ...``) governs only that unit, and the section around it goes on afterwards.
+    """
+    found: list[list] = []  # [name, kind, start, end, header_end]
+    blocks: list[list[int]] = []  # line groups that form one unit before prose splitting
+    previous_line = ""
+    open_block_header: list | None = None  # the block-level header currently in force
+    inline_header: list | None = None  # an inline header, extended while its unit continues
+
+    for line_match in _LINE.finditer(text):
+        line = line_match.group(0)
+        if not line:
+            break
+        line_start = line_match.start()
+        content_end = line_start + len(line.rstrip("\n\r"))
+        if not line.strip():
+            previous_line = ""
+            continue
+        header = sections.match(line)
+        starts_unit = (
+            not previous_line.strip()
+            or header is not None
+            or bool(_BULLET.match(line))
+            or bool(_KEY_VALUE.match(line))
+            or bool(_TABLE_ROW.search(line))
+            or previous_line.rstrip().endswith((".", ":", "?", "!", ";"))
+            or (bool(_BOX_START.match(line)) and not _BOX_START.search(previous_line))
+        )
+        if starts_unit:
+            inline_header = None
+        if header is not None:
+            name, kind, header_length, inline = header
+            entry = [name, kind, line_start, content_end, line_start + header_length]
+            found.append(entry)
+            if inline:
+                inline_header = entry
+            else:
+                if open_block_header is not None:
+                    open_block_header[3] = line_start
+                open_block_header = entry
+        if starts_unit or not blocks:
+            blocks.append([line_start, content_end])
+        else:
+            blocks[-1][1] = content_end
+            if inline_header is not None:
+                inline_header[3] = content_end
+        if open_block_header is not None:
+            open_block_header[3] = content_end
+        previous_line = line
+
+    units: list[tuple[int, int]] = []
+    for start, end in blocks:
+        leading = len(text[start:end]) - len(text[start:end].lstrip())
+        units.extend(_split_prose(text, start + leading, end))
+    return Layout([Section(n, k, s, e, h) for n, k, s, e, h in found], units)
+
+
+def section_at(sections: list[Section], offset: int) -> Section | None:
+    """The innermost section that contains ``offset``."""
+    best: Section | None = None
+    for section in sections:
+        if section.start <= offset < max(section.end, section.start + 1):
+            if best is None or section.start >= best.start:
+                best = section
+        elif section.start > offset:
+            break
+    return best

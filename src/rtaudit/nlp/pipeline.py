@@ -1,0 +1,59 @@
+"""Build the pipeline from ``spacy.blank("en")`` and the pattern files, and load the shipped one."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+from rtaudit.datafiles import load_jsonl
+from rtaudit.nlp import components  # noqa: F401  (registers the factories)
+from rtaudit.nlp.patterns import PATTERN_FILES
+
+ROOT = Path(__file__).resolve().parents[3]
+PATTERNS_DIR = ROOT / "patterns"
+MODEL_NAME = "rtaudit_ro"
+MODEL_DIR = ROOT / "models" / MODEL_NAME
+MODEL_VERSION = "0.1.0"
+
+#: (component name, factory, pattern file or None), in pipeline order.
+COMPONENTS: tuple[tuple[str, str, str | None], ...] = (
+    ("layout", "rtaudit_layout", "sections.jsonl"),
+    ("abbreviations", "rtaudit_abbreviations", None),
+    ("element_ruler", "rtaudit_element_ruler", "elements.jsonl"),
+    ("counts", "rtaudit_counts", None),
+    ("signatures", "rtaudit_signatures", None),
+    ("assertion", "rtaudit_assertion", "context.jsonl"),
+)
+
+
+def build_pipeline(patterns_dir: Path = PATTERNS_DIR) -> Language:
+    """A fresh pipeline: ``spacy.blank("en")`` plus our components, initialised from the pattern files."""
+    nlp = spacy.blank("en")
+    nlp.meta.update({"name": MODEL_NAME, "version": MODEL_VERSION,
+                     "description": "rtaudit radiation-oncology documentation elements (rule-based)"})
+    for name, factory, pattern_file in COMPONENTS:
+        component = nlp.add_pipe(factory, name=name)
+        if pattern_file is not None:
+            component.initialize(patterns=_read_patterns(patterns_dir / pattern_file))
+    return nlp
+
+
+def _read_patterns(path: Path) -> list[dict]:
+    """Pattern dicts from a JSONL file, validated with errors naming the file and line."""
+    rules = load_jsonl(path, PATTERN_FILES[path.name])
+    return [rule.model_dump(exclude_none=True, exclude_defaults=True) | {"id": rule.id} for rule in rules]
+
+
+def model_path() -> Path:
+    """Where the shipped pipeline lives (``RTAUDIT_MODEL`` overrides)."""
+    return Path(os.environ.get("RTAUDIT_MODEL", MODEL_DIR))
+
+
+@lru_cache(maxsize=2)
+def load_pipeline(path: str | None = None) -> Language:
+    """Load the built pipeline from disk (offline), once per process."""
+    return spacy.load(path or model_path())

@@ -1,0 +1,1 @@
+"""The report: the JSON contract's model and its renderers."""

@@ -1,0 +1,1 @@
+"""Checklists and the evaluator: plain findings in, verdicts out (no spaCy here)."""
