@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rtaudit.elements import COUNT_ELEMENTS, CLAIM_ELEMENTS
+from rtaudit.elements import CLAIM_ELEMENTS, COUNT_ELEMENTS
 from rtaudit.report.model import Report
 
 NON_PRESENT = ("negated", "hypothetical", "historical")

@@ -1,9 +1,8 @@
 """Findings: what the note documents, element by element, as plain pydantic objects (no spaCy here).
 
-A note may mention an element many times. The summary status follows the note's latest word for the current
-episode: an addendum that corrects an earlier line wins; a prior course never beats this course; and mentions of
-different things under one element ("No IV contrast" / "oral contrast given") are weighed separately, so one
-affirmed thing makes the element present.
+A note may mention an element many times. An addendum that corrects earlier lines has the last word; otherwise
+one affirmed mention for this episode makes the element present ("No IV contrast" / "oral contrast given"), and a
+prior course or a plan for later never cancels it.
 """
 
 from __future__ import annotations
@@ -62,36 +61,40 @@ def _evidence(mention: dict[str, Any], text: str) -> Evidence:
     )
 
 
-def _latest(mentions: list[dict[str, Any]]) -> dict[str, Any]:
-    """The mention that has the note's last word: addenda first, then the current episode, then position."""
-    def weight(m: dict[str, Any]) -> tuple[int, int, int]:
-        in_addendum = int((m.get("section") or {}).get("kind") == "addendum")
-        current = int(m["status"] != "historical")
-        return in_addendum, current, m["start"]
+_NOT_PRESENT_ORDER = {"negated": 0, "hypothetical": 1, "historical": 2}
 
-    return max(mentions, key=weight)
+
+def _in_addendum(mention: dict[str, Any]) -> bool:
+    return (mention.get("section") or {}).get("kind") == "addendum"
+
+
+def _in_header(mention: dict[str, Any]) -> bool:
+    section = mention.get("section") or {}
+    return section.get("start", -1) <= mention["start"] < section.get("header_end", -1)
 
 
 def _summary_status(mentions: list[dict[str, Any]]) -> dict[str, Any]:
-    """The deciding mention among several of one element."""
-    addenda = [m for m in mentions if (m.get("section") or {}).get("kind") == "addendum"]
+    """The deciding mention among several of one element.
+
+    An addendum's latest word wins. Otherwise a mention in the body beats one in a header line; any affirmed
+    mention makes the element present (a prior course or a plan for later never cancels this course); with none
+    affirmed, negated beats hypothetical beats historical, and among equals the latest word wins.
+    """
+    addenda = [m for m in mentions if _in_addendum(m)]
     if addenda:
-        return _latest(addenda)
-    by_thing: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for mention in mentions:
-        by_thing[mention["rule"]].append(mention)
-    deciders = [_latest(group) for group in by_thing.values()]
-    present = [m for m in deciders if m["status"] == "present"]
+        return max(addenda, key=lambda m: m["start"])
+    body = [m for m in mentions if not _in_header(m)] or mentions
+    present = [m for m in body if m["status"] == "present"]
     if present:
         return max(present, key=lambda m: m["start"])
-    return _latest(deciders)
+    return min(body, key=lambda m: (_NOT_PRESENT_ORDER.get(m["status"], 3), -m["start"]))
 
 
 def _count_summary(mentions: list[dict[str, Any]]) -> dict[str, Any] | None:
     present = [m for m in mentions if m["status"] == "present" and m.get("value") is not None]
     if not present:
         return None
-    addenda = [m for m in present if (m.get("section") or {}).get("kind") == "addendum"]
+    addenda = [m for m in present if _in_addendum(m)]
     pool = addenda or present
     best_rank = min(m.get("rank", 0) for m in pool)
     return max((m for m in pool if m.get("rank", 0) == best_rank), key=lambda m: m["start"])

@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import re
 import warnings
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy
 import srsly
 from pydantic import BaseModel
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import ensure_path
 
 from rtaudit.datafiles import parse_jsonl_lines
+from rtaudit.nlp.context import Assertion as ContextAssertion
 from rtaudit.nlp.context import ContextEngine, reference_year
 from rtaudit.nlp.counts import find_counts
 from rtaudit.nlp.layout import Section, SectionMatcher, analyse_layout, section_at
 from rtaudit.nlp.matcher import ElementMatcher
 from rtaudit.nlp.patterns import ContextRule, ElementPattern, SectionRule
+from rtaudit.nlp.regexset import TextIndex
 from rtaudit.nlp.signatures import find_signatures
 
 SPANS_KEY = "rt_elements"
@@ -118,13 +122,13 @@ class ClinicalLayout(_PatternComponent):
         doc._.rt_sections = [section.as_dict() for section in layout.sections]
         doc._.rt_units = [[start, end] for start, end in layout.units]
         if len(doc):
-            starts = doc.to_array("IDX")
-            token_of: dict[int, int] = {}
-            for start, _ in layout.units:
-                index = int(starts.searchsorted(start, side="right")) - 1
-                token_of[start] = max(index, 0)
-            for index in sorted(set(token_of.values()) | {0}):
-                doc[index].is_sent_start = True
+            offsets = doc.to_array("IDX")
+            unit_starts = numpy.array([start for start, _ in layout.units], dtype=offsets.dtype)
+            token_indexes = numpy.clip(offsets.searchsorted(unit_starts, side="right") - 1, 0, None)
+            sent_starts = numpy.full((len(doc), 1), -1, dtype="int64")
+            sent_starts[token_indexes, 0] = 1
+            sent_starts[0, 0] = 1
+            doc.from_array([SENT_START], sent_starts.astype("uint64"))
         return doc
 
 
@@ -252,34 +256,48 @@ class Assertion(_PatternComponent):
         return doc
 
 
-def annotate_mentions(text: str, matches: list[dict[str, Any]], units: list[list[int]],
-                      sections: list[Section], engine: ContextEngine) -> list[dict[str, Any]]:
-    """Give each match its status, trigger, section and sentence; drop the ones that are not documentation."""
-    year = reference_year(text)
+def assert_matches(text: str, matches: list[dict[str, Any]], units: list[list[int]], sections: list[Section],
+                   engine: ContextEngine, text_index: TextIndex | None = None
+                   ) -> list[tuple[dict[str, Any], ContextAssertion, Section | None, tuple[int, int]]]:
+    """Decide every match: (match, assertion, section, sentence unit), in text order."""
     unit_starts = [u[0] for u in units]
-    cache: dict[int, tuple[list, list[int]]] = {}
-    mentions: list[dict[str, Any]] = []
+    all_triggers, all_terminators = engine.find_triggers(text, 0, len(text), reference_year(text), text_index)
+    trigger_starts = [t.start for t in all_triggers]
+    terminator_starts = [t for t, _ in all_terminators]
+    decided = []
     for match in sorted(matches, key=lambda m: (m["start"], m["end"])):
         index = _unit_index(unit_starts, match["start"])
         unit = (units[index][0], max(units[index][1], match["end"]))
-        if index not in cache:
-            cache[index] = engine.find_triggers(text, unit[0], unit[1], year)
-        triggers, terminators = cache[index]
+        first, last = bisect_left(trigger_starts, unit[0]), bisect_left(trigger_starts, unit[1])
+        triggers = [t for t in all_triggers[first:last] if t.end <= unit[1]]
+        terminators = all_terminators[bisect_left(terminator_starts, unit[0]):
+                                      bisect_left(terminator_starts, unit[1])]
         section = section_at(sections, match["start"])
         if "status" in match:
-            status, trigger = match["status"], None
+            assertion = ContextAssertion(match["status"], cue="component")
         else:
-            decided = engine.assert_mention(text, match["start"], match["end"], unit, section, triggers, terminators)
-            status, trigger = decided.status, decided.trigger
-        if status in ("absent", "other_experiencer"):
+            assertion = engine.assert_mention(text, match["start"], match["end"], unit, section, triggers,
+                                              terminators, match["label"])
+        decided.append((match, assertion, section, unit))
+    return decided
+
+
+def annotate_mentions(text: str, matches: list[dict[str, Any]], units: list[list[int]],
+                      sections: list[Section], engine: ContextEngine, text_index: TextIndex | None = None
+                      ) -> list[dict[str, Any]]:
+    """Give each match its status, trigger, section and sentence; drop the ones that are not documentation."""
+    mentions: list[dict[str, Any]] = []
+    for match, assertion, section, unit in assert_matches(text, matches, units, sections, engine, text_index):
+        if assertion.status in ("absent", "other_experiencer"):
             continue
         mentions.append({
             "label": match["label"], "rule": match["rule"], "start": match["start"], "end": match["end"],
-            "text": text[match["start"]:match["end"]], "status": status,
+            "text": text[match["start"]:match["end"]], "status": assertion.status,
             "value": match.get("value"), "rank": match.get("rank", 0),
-            "trigger": trigger.as_dict() if trigger else None,
+            "trigger": assertion.trigger.as_dict() if assertion.trigger else None,
             "section": None if section is None else {"name": section.name, "kind": section.kind,
-                                                     "start": section.start, "end": section.end},
+                                                     "start": section.start, "end": section.end,
+                                                     "header_end": section.header_end},
             "sentence": {"start": unit[0], "end": unit[1]},
         })
     return mentions

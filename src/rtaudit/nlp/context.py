@@ -9,25 +9,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from rtaudit.nlp.layout import Section
 from rtaudit.nlp.patterns import ContextRule
-from rtaudit.nlp.regexset import RegexSet
+from rtaudit.nlp.regexset import RegexSet, TextIndex
 
 _BOX = re.compile(r"\[\s*[xX✓✔■*]\s*\]|\[\s*\]|[☐☒☑✅]|\(\s*[xX✓✔]\s*\)|\(\s*\)")
 _CHECKED = re.compile(r"[xX✓✔■*☒☑✅]")
-_KEY = re.compile(r"^[^\n:]{1,60}?(?::|\.{3,}|\s-\s)")
+_KEY = re.compile(r"^[ \t]*[^\s:][^\n:.;,]{0,40}?(?::|\.{3,}|\s-\s)")
 _NEGATIVE_VALUE = re.compile(
-    r"^\s*(?:none|no|n|n/?a|nil|negative|not (?:done|performed|applicable|indicated|needed|required|used|given|"
-    r"obtained|acquired)|declined|refused|deferred|omitted|held|-|0)\b(?!\s*(?:\d|change))",
+    r"^\s*(?:(?:none|no|n|n/?a|nil|negative|not (?:done|performed|applicable|indicated|needed|required|used|given|"
+    r"obtained|acquired)|declined|refused|omitted|held)\b(?!\s*(?:\d|change))|[-0]\s*$)",
     re.IGNORECASE,
 )
 _AFFIRMATIVE_VALUE = re.compile(r"^\s*(?:yes|y|done|performed|completed|obtained|acquired|used|given)\b", re.IGNORECASE)
-_BLANK_VALUE = re.compile(r"^[\s_.\-]*$")
+_BLANK_VALUE = re.compile(r"^[ \t]*(?:_{2,}|\[\s*\]|\(\s*\))[\s_.]*$")
 _YEAR = re.compile(r"(?<![\d/.-])(?:19[6-9]\d|20[0-4]\d)(?![\d/])")
 _WORD = re.compile(r"\S+")
 
-PRIORITY = {"negated": 0, "hypothetical": 1, "historical": 2, "other_experiencer": 3}
+PRIORITY = {"other_experiencer": 0, "negated": 1, "hypothetical": 2, "historical": 3}
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Trigger:
     text: str
     direction: str = "forward"
     max_scope: int | None = None
+    elements: tuple[str, ...] | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"text": self.text, "start": self.start, "end": self.end, "category": self.category,
@@ -60,6 +62,9 @@ class Assertion:
 class ContextEngine:
     """Applies a ConText lexicon to mentions inside one sentence unit."""
 
+    #: Terminators that do not end an experiencer's scope ("Her mother was treated ... using a mask").
+    experiencer_passes = frozenset({"term/affirmed-action"})
+
     def __init__(self, rules: list[ContextRule], default_max_scope: int = 8):
         self.rules = rules
         self.default_max_scope = default_max_scope
@@ -73,42 +78,54 @@ class ContextEngine:
         self._triggers = RegexSet([(r.to_regex(), r) for r in by_category["trigger"]])
 
     # -- triggers -------------------------------------------------------------------------------------------
-    def find_triggers(self, text: str, start: int, end: int, reference_year: int | None = None
-                      ) -> tuple[list[Trigger], list[int]]:
-        """Triggers and scope-terminator positions inside ``text[start:end]``."""
-        pseudo = [(s, e) for s, e, _ in self._pseudo.finditer(text, start, end)]
+    def find_triggers(self, text: str, start: int, end: int, reference_year: int | None = None,
+                      index: TextIndex | None = None) -> tuple[list[Trigger], list[tuple[int, str]]]:
+        """Triggers and scope-terminator positions inside ``text[start:end]``, in text order."""
+        index = index if index is not None and index.text is text else TextIndex.of(text)
+        pseudo = [(s, e) for s, e, _ in self._pseudo.finditer(text, start, end, index)]
         triggers: list[Trigger] = []
-        for s, e, rule in self._triggers.finditer(text, start, end):
+        for s, e, rule in self._triggers.finditer(text, start, end, index):
             if any(ps <= s < pe or ps < e <= pe for ps, pe in pseudo):
                 continue
-            triggers.append(Trigger(rule.category, rule.id, s, e, text[s:e], rule.direction, rule.max_scope))
+            elements = tuple(rule.elements) if rule.elements else None
+            triggers.append(Trigger(rule.category, rule.id, s, e, text[s:e], rule.direction, rule.max_scope,
+                                    elements))
         if reference_year is not None:
             for found in _YEAR.finditer(text, start, end):
                 if int(found.group(0)) < reference_year:
                     triggers.append(Trigger("historical", "hist/earlier-year", found.start(), found.end(),
                                             found.group(0), "both", 6))
-        terminators = [s for s, _, _ in self._terminate.finditer(text, start, end)]
+        triggers.sort(key=lambda t: t.start)
+        terminators = [(s, rule.id) for s, e, rule in self._terminate.finditer(text, start, end, index)
+                       if not any(t.start < e and s < t.end for t in triggers)]
         return triggers, terminators
 
-    def _covers(self, text: str, trigger: Trigger, start: int, end: int, terminators: list[int],
+    def _covers(self, text: str, trigger: Trigger, start: int, end: int, terminators: list[tuple[int, str]],
                 unit: tuple[int, int]) -> bool:
+        if trigger.start < end and start < trigger.end:
+            return True  # an overlapping trigger that governs the mention (see _governs_overlap)
         limit = trigger.max_scope if trigger.max_scope is not None else self.default_max_scope
+        stops = [t for t, rule in terminators if trigger.category != "other_experiencer"
+                 or rule not in self.experiencer_passes]
         if trigger.direction in ("forward", "both") and trigger.end <= start:
-            if any(trigger.end <= t < start for t in terminators):
+            if any(trigger.end <= t < start for t in stops):
                 return False
             return len(_WORD.findall(text, trigger.end, start)) <= limit
         if trigger.direction in ("backward", "both") and trigger.start >= end:
-            if any(end <= t < trigger.start for t in terminators):
+            if any(end <= t < trigger.start for t in stops):
                 return False
             return len(_WORD.findall(text, end, trigger.start)) <= limit
         return False
 
     def classify_in_unit(self, text: str, start: int, end: int, unit: tuple[int, int],
-                         triggers: list[Trigger], terminators: list[int]) -> Assertion:
+                         triggers: list[Trigger], terminators: list[tuple[int, str]], label: str | None = None
+                         ) -> Assertion:
         """Classic ConText for one mention: the strongest trigger whose scope reaches it."""
         best: Trigger | None = None
         for trigger in triggers:
-            if trigger.start < end and start < trigger.end:
+            if trigger.elements is not None and label is not None and label not in trigger.elements:
+                continue
+            if trigger.start < end and start < trigger.end and not _governs_overlap(trigger, start, end):
                 continue  # a trigger inside the mention itself is part of its name
             if not self._covers(text, trigger, start, end, terminators, unit):
                 continue
@@ -122,14 +139,14 @@ class ContextEngine:
         return Assertion(best.category, best, "trigger")
 
     # -- templated forms ------------------------------------------------------------------------------------
-    def template_form(self, text: str, start: int, end: int, unit: tuple[int, int], triggers: list[Trigger]
-                      ) -> Assertion | None:
+    def template_form(self, text: str, start: int, end: int, unit: tuple[int, int], triggers: list[Trigger],
+                      label: str | None = None) -> Assertion | None:
         """Checkbox and ``Key: value`` forms; None when the unit is prose."""
         unit_text = text[unit[0]:unit[1]]
         boxes = [(unit[0] + m.start(), unit[0] + m.end(), bool(_CHECKED.search(m.group(0))))
                  for m in _BOX.finditer(unit_text)]
         key = _KEY.match(unit_text)
-        key_end = unit[0] + key.end() if key else None
+        key_end = unit[0] + key.end() if key and len(key.group(0).split()) <= 6 else None
         if boxes:
             return self._checkbox_form(text, start, end, unit, boxes, key_end)
         if key_end is not None and end <= key_end:
@@ -142,7 +159,8 @@ class ContextEngine:
                 return Assertion("present", cue="key-value")
             first_words_end = _nth_word_end(text, key_end, unit[1], 3)
             leading = [t for t in triggers if key_end <= t.start < first_words_end
-                       and t.category in ("negated", "hypothetical", "historical")]
+                       and t.category in ("negated", "hypothetical", "historical")
+                       and (t.elements is None or label is None or label in t.elements)]
             if leading:
                 trigger = min(leading, key=lambda t: PRIORITY[t.category])
                 return Assertion(trigger.category, trigger, "key-value")
@@ -177,12 +195,13 @@ class ContextEngine:
 
     # -- the whole decision ---------------------------------------------------------------------------------
     def assert_mention(self, text: str, start: int, end: int, unit: tuple[int, int],
-                       section: Section | None, triggers: list[Trigger], terminators: list[int]) -> Assertion:
+                       section: Section | None, triggers: list[Trigger], terminators: list[tuple[int, str]],
+                       label: str | None = None) -> Assertion:
         """The status of the mention ``text[start:end]`` that lies in ``unit``."""
-        form = self.template_form(text, start, end, unit, triggers)
+        form = self.template_form(text, start, end, unit, triggers, label)
         if form is not None:
             return form
-        in_unit = self.classify_in_unit(text, start, end, unit, triggers, terminators)
+        in_unit = self.classify_in_unit(text, start, end, unit, triggers, terminators, label)
         if in_unit.status != "present":
             return in_unit
         if section is not None and section.kind in ("historical", "hypothetical") and start >= section.header_end:
@@ -192,7 +211,17 @@ class ContextEngine:
         return in_unit
 
 
+def _governs_overlap(trigger: Trigger, start: int, end: int) -> bool:
+    """A trigger overlapping a mention counts when it is a prefix of it ("non" in "noncontrast") or contains it
+    ("Pending signature" for "signature", "Outside MRI" for "MRI")."""
+    prefix = trigger.start == start and trigger.end < end
+    contains = trigger.start <= start and end <= trigger.end and (trigger.start, trigger.end) != (start, end)
+    return prefix or contains
+
+
 def _distance(trigger: Trigger, start: int, end: int) -> int:
+    if trigger.start < end and start < trigger.end:
+        return 0
     return start - trigger.end if trigger.end <= start else trigger.start - end
 
 
@@ -213,7 +242,13 @@ def _value_trigger(text: str, start: int, end: int) -> Trigger:
     return Trigger("negated", "form/key-value", s, e, text[s:e])
 
 
-def reference_year(text: str) -> int | None:
-    """The latest plausible year written in the note (the year of service), for 'earlier year' cues."""
-    years = [int(y) for y in _YEAR.findall(text)]
-    return max(years) if years else None
+_ANY_YEAR = re.compile(r"(?<!\d)(?:19[6-9]\d|20[0-4]\d)(?!\d)")
+_FULL_DATE = re.compile(r"\d{1,2}[/-]\d{1,2}[/-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}")
+
+
+def reference_year(text: str, today: int | None = None) -> int:
+    """The year of service: the latest year in the note's dates, else this year; earlier years are history."""
+    years = {int(y) for y in _ANY_YEAR.findall(text)}
+    if years and (_FULL_DATE.search(text) or len(years) > 1):
+        return max(years)
+    return today or date.today().year

@@ -17,16 +17,17 @@ NUMBER_WORDS = {
 _NUMBER = r"(?:\d{1,2}|" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + ")"
 _PAREN_DIGIT = r"(?:\s*\(\d{1,2}\))?"
 
-_AREA_NOUN = r"(?:treatment |anatomic(?:al)? |target |separate |distinct |discrete |individual |different |radiation |)" \
-    r"(?:separate |distinct |treatment )?(?:areas?|sites?|regions?|isocenters? for separate (?:areas|sites))"
+_AREA_NOUN = r"(?:treatment |tx |anatomic(?:al)? |target |separate |distinct |discrete |individual |different |" \
+    r"radiation |RT |)(?:separate |distinct |treatment |tx )?(?:areas?|sites?|regions?|" \
+    r"isocenters? for separate (?:areas|sites))"
 _AREA_EXPLICIT = re.compile(
     rf"(?<![\w.])(?P<n>{_NUMBER}){_PAREN_DIGIT}[\s-]+{_AREA_NOUN}\b(?!\s+of\s+(?:disease|metasta|involvement))",
     re.IGNORECASE,
 )
-_AREA_PAREN = re.compile(r"\((?P<n>\d{1,2})\s*(?:treatment\s+)?(?:areas?|sites?)?\)", re.IGNORECASE)
+_AREA_PAREN = re.compile(rf"\((?P<n>{_NUMBER})\s*(?:treatment\s+)?(?:areas?|sites?)?\)", re.IGNORECASE)
 _AREA_KEY = re.compile(
-    r"^[ \t]*(?:number of |no\.? of |# of |#)?(?:treatment |target |anatomic |)(?:areas?|sites?)(?: treated| to be treated)?"
-    r"(?: \(\w+\))?[ \t]*[:=.][ \t]*(?P<value>[^\n]*)",
+    r"^[ \t]*(?:number of |no\.? of |# of |#)?(?:treatment |tx |target |anatomic |)(?:areas?|sites?)"
+    r"(?: [a-z]+){0,3}?(?: \(\w+\))?[ \t]*[:=][ \t]*(?P<value>[^\n]*)",
     re.IGNORECASE | re.MULTILINE,
 )
 _NUMBERED_SITE = re.compile(r"\b(?:site|area|target|lesion)\s*#?\s*(?P<n>\d{1,2})\s*[:)\-–]", re.IGNORECASE)
@@ -50,8 +51,9 @@ _DIRECTION = re.compile(
 )
 _PORT_PAIRS = [
     (re.compile(r"\bAP\s*[/:\-]?\s*PA\b|\bPA\s*[/:\-]\s*AP\b|\bAPPA\b", re.IGNORECASE), 2, "port_count/ap-pa"),
-    (re.compile(r"\b(?:(?:parallel[- ])?opposed|bilateral|right and left|left and right|R/L|RL/LL)\s+lateral"
-                r"(?:s|\s+(?:fields|beams|ports))\b|\blaterals\s+opposed\b", re.IGNORECASE), 2, "port_count/laterals"),
+    (re.compile(r"\b(?:(?:parallel[- ])?opposed|right and left|left and right|R/L|RL/LL)\s+lateral"
+                r"(?:s|(?:\s+(?:parallel[- ])?opposed)?\s+(?:fields|beams|ports|pair))\b|\blaterals\s+opposed\b",
+                re.IGNORECASE), 2, "port_count/laterals"),
     (re.compile(r"\bmedial and lateral tangent(?:s|ial (?:fields|beams|ports)|\s+(?:fields|beams))\b|"
                 r"\b(?:pair of|two|opposed) tangent(?:s|ial (?:fields|beams))\b", re.IGNORECASE), 2,
      "port_count/tangent-pair"),
@@ -59,6 +61,8 @@ _PORT_PAIRS = [
     (re.compile(r"\b(?:single|one|1) (?:en face )?(?:electron |photon )?(?:field|port|beam)\b|\ben face\b",
                 re.IGNORECASE), 1, "port_count/single"),
 ]
+_PER_AREA = re.compile(r"[^.;\n]{0,30}?\b(?:(?:at|to|for|on) each (?:site|area|side|level|lesion)|per (?:site|area))\b",
+                       re.IGNORECASE)
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\+|\band\b|&)\s*", re.IGNORECASE)
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
 _TRAILING_NUMBER = re.compile(r"\((?P<n>\d{1,2})\)\s*$")
@@ -101,8 +105,10 @@ def find_area_counts(text: str) -> list[CountMention]:
         line_start = text.rfind("\n", 0, match.start()) + 1
         if re.search(r"\b(?:areas?|sites?)\b", text[line_start:match.start()], re.IGNORECASE) or \
                 re.search(r"areas?|sites?", match.group(0), re.IGNORECASE):
-            found.append(CountMention("treatment_area_count", match.start(), match.end(), int(match.group("n")), 0,
-                                      "treatment_area_count/parenthesised"))
+            value = _number(match.group("n"))
+            if value:
+                found.append(CountMention("treatment_area_count", match.start(), match.end(), value, 0,
+                                          "treatment_area_count/parenthesised"))
     for match in _AREA_KEY.finditer(text):
         value = match.group("value")
         start = match.start("value")
@@ -143,6 +149,10 @@ def find_port_counts(text: str) -> list[CountMention]:
                                       "port_count/enumerated"))
     for pattern, value, rule in _PORT_PAIRS:
         for match in pattern.finditer(text):
+            if _PER_AREA.match(text, match.end()):
+                continue  # "AP/PA at each site": not a single total
+            if any(m.start <= match.start() < m.end for m in found):
+                continue
             found.append(CountMention("port_count", match.start(), match.end(), value, 2, rule))
     return found
 

@@ -13,7 +13,7 @@ from rtaudit.nlp.patterns import SectionRule
 
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣>]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2}\))\s+")
-_KEY_VALUE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 /&()#'.,+-]{0,48}?\s*(?::|\.{3,}|\s-\s)")
+_KEY_VALUE = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9 /&()#'.,+-]{0,48}?\s*(?::|\.{3,}|\s-\s)")
 _BOX_START = re.compile(r"^\s*(?:\[[ xX✓✔]?\]|[☐☒☑]|\( ?[xX]? ?\))")
 _TABLE_ROW = re.compile(r"\|.*\||\t.*\t|\S {3,}\S.* {3,}\S")
 _DECORATION = re.compile(r"^[\s=*#_~-]+|[\s=*#_~:-]+$")
@@ -48,7 +48,7 @@ class SectionMatcher:
     def match(self, line: str) -> tuple[str, str, int, bool] | None:
         """For a header line return (name, kind, header length, has inline content), else None."""
         stripped = line.strip()
-        if not stripped or len(stripped) > 90 or _BOX_START.match(stripped):
+        if not stripped or _BOX_START.match(stripped):
             return None
         for rule, pattern in self._known:
             found = pattern.match(line)
@@ -63,6 +63,8 @@ class SectionMatcher:
             content = line[header_end:].strip()
             return _DECORATION.sub("", found.group(0)).upper(), rule.kind, header_end, bool(content)
         core = _DECORATION.sub("", stripped)
+        if len(core) > 90:
+            return None
         letters = re.sub(r"[^A-Za-z]", "", core)
         if len(letters) >= 4 and core.upper() == core and not re.search(r"\d{2}", core):
             if ":" in core and core.index(":") < len(core) - 1:

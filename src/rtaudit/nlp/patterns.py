@@ -86,6 +86,15 @@ class ContextRule(_MatchSpec):
     category: ContextCategory
     direction: Literal["forward", "backward", "both"] = "forward"
     max_scope: int | None = None
+    elements: list[str] | None = None
+
+    @field_validator("elements")
+    @classmethod
+    def _known_elements(cls, value: list[str] | None) -> list[str] | None:
+        for element in value or []:
+            if element not in ELEMENTS:
+                raise ValueError(f"unknown element id '{element}' (see rtaudit.elements)")
+        return value
 
 
 class SectionRule(_MatchSpec):

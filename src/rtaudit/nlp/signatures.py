@@ -28,8 +28,10 @@ _SIGN_VERB = re.compile(
     r"reviewed and approved|reviewed/approved|signature)\b|/s/)",
     re.IGNORECASE,
 )
-_PHYSICIAN = re.compile(r"\b(?:M\.?D\.?|D\.?O\.?|MBBS|MBChB|FRCPC|radiation oncologist|attending(?: physician)?)(?![\w])"
-                        r"|\bDr\.?\s+[A-Z]", re.IGNORECASE)
+_PHYSICIAN = re.compile(
+    r"\b(?:M\.?D\.?|D\.?O\.?|MBBS|MBChB|FRCPC|radiation oncologist|attending(?: physician)?)(?![\w])|\bDr\.?\s+[A-Z]",
+    re.IGNORECASE,
+)
 _PHYSICIST = re.compile(r"\b(?:Ph\.?D\.?|DABR|QMP|M\.?S\.?(?=[,\s]+DABR)|MS,? DABR|medical physicist|physicist)\b",
                         re.IGNORECASE)
 _OTHER_STAFF = re.compile(r"\b(?:RT\s?\(T\)|R\.?T\.?T\.?|CMD|RN|NP|PA-?C|LPN|scribe|dosimetrist|therapist|"

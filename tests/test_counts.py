@@ -1,0 +1,74 @@
+"""Treatment-area and port counts from digits, number words, enumerations and beam arrangements."""
+
+from __future__ import annotations
+
+import pytest
+
+from rtaudit.nlp.counts import find_area_counts, find_port_counts
+
+
+def _best(counts):
+    best_rank = min(c.rank for c in counts)
+    return max((c for c in counts if c.rank == best_rank), key=lambda c: c.start).value
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("There is one treatment area, the left hilum.", 1),
+    ("Two separate treatment areas were set up: pelvis and left femur.", 2),
+    ("Three sites: L-spine, right femur and skull.", 3),
+    ("Treatment area:    Left whole breast (1 area)", 1),
+    ("Treatment areas: left breast, SCV and IMN", 3),
+    ("Sites: T10-T12", 1),
+    ("Treatment sites: T10-T12 vertebral bodies; left sacrum", 2),
+    ("Number of treatment areas: 2", 2),
+    ("a single site (whole brain)", 1),
+    ("Site 1: L-spine\nSite 2: right femur\nSite 3: skull", 3),
+])
+def test_area_counts(text, value):
+    assert _best(find_area_counts(text)) == value
+
+
+def test_disease_sites_are_not_treatment_areas():
+    assert find_area_counts("Metastatic disease at 5 sites of disease; multiple bone metastases.") == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("AP/PA parallel-opposed fields", 2),
+    ("Opposed laterals to the whole brain", 2),
+    ("Medial and lateral tangential fields", 2),
+    ("four-field box, 15 MV", 4),
+    ("4-field box", 4),
+    ("six (6) fields, step-and-shoot IMRT", 6),
+    ("7-field IMRT", 7),
+    ("Fields: PA, right lateral, left lateral", 3),
+    ("Beams: AP, PA", 2),
+    ("single en face electron field", 1),
+    ("3-field: PA, right lateral, left lateral (3 ports)", 3),
+])
+def test_port_counts(text, value):
+    assert _best(find_port_counts(text)) == value
+
+
+@pytest.mark.parametrize("text", [
+    "Port-a-cath in place, accessed for chemotherapy.",
+    "The scan field of view was extended.",
+    "PA and lateral chest x-ray reviewed in the consult." ,
+])
+def test_port_false_friends_are_not_counted(text):
+    assert all(c.rank == 2 or c.value != 1 for c in find_port_counts(text)) or not find_port_counts(text)
+    assert not [c for c in find_port_counts(text) if c.rank == 0]
+
+
+def test_counts_in_pipeline_carry_value_and_offsets(findings_of):
+    text = "Treatment area: Pelvis (1)\nFields: 3-field: PA, right lateral, left lateral (3 ports)\n"
+    findings = findings_of(text)
+    assert findings["treatment_area_count"].value == 1
+    assert findings["port_count"].value == 3
+    evidence = findings["port_count"].evidence[0]
+    assert text[evidence.start:evidence.end] == evidence.text
+
+
+def test_hypothetical_extra_site_does_not_raise_the_count(findings_of):
+    text = ("Two sites were simulated today: left hip and right femur.\n"
+            "A third site may be added if the humerus becomes symptomatic.")
+    assert findings_of(text)["treatment_area_count"].value == 2

@@ -1,0 +1,91 @@
+"""The spaCy pipeline as a spaCy citizen: built from blank English, saved, loaded, pickled, multi-process."""
+
+from __future__ import annotations
+
+import pickle
+
+import spacy
+
+from rtaudit.nlp.pipeline import COMPONENTS, MODEL_DIR, PATTERNS_DIR, build_pipeline
+
+NOTE = """CT SIMULATION
+Patient was simulated supine on a wing board. Planning CT acquired with 3 mm slices.
+No IV contrast was given. Three tattoos placed.
+Electronically signed by Ada Testwell, MD on 03/04/2025 10:00
+"""
+
+
+def _mentions(doc):
+    return [(m["label"], m["start"], m["end"], m["status"]) for m in doc._.rt_mentions]
+
+
+def test_pipeline_is_blank_english_plus_our_components(nlp):
+    assert nlp.lang == "en"
+    assert nlp.pipe_names == [name for name, _, _ in COMPONENTS]
+    assert "ner" not in nlp.pipe_names and "parser" not in nlp.pipe_names
+
+
+def test_shipped_model_matches_the_pattern_files(nlp):
+    """models/ is built from patterns/; a stale build would silently ignore an analyst's edit."""
+    fresh = build_pipeline(PATTERNS_DIR)
+    for name, _, pattern_file in COMPONENTS:
+        if pattern_file:
+            assert nlp.get_pipe(name).patterns == fresh.get_pipe(name).patterns, f"rebuild models/: {name}"
+
+
+def test_shipped_model_loads_with_spacy_load():
+    loaded = spacy.load(MODEL_DIR)
+    assert loaded.meta["name"] == "rtaudit_ro"
+    doc = loaded(NOTE)
+    assert any(m["label"] == "immobilization" for m in doc._.rt_mentions)
+
+
+def test_disk_round_trip_keeps_behaviour(nlp, tmp_path):
+    nlp.to_disk(tmp_path / "model")
+    reloaded = spacy.load(tmp_path / "model")
+    assert _mentions(reloaded(NOTE)) == _mentions(nlp(NOTE))
+
+
+def test_bytes_round_trip_of_a_component(nlp):
+    ruler = nlp.get_pipe("element_ruler")
+    data = ruler.to_bytes()
+    copy = build_pipeline(PATTERNS_DIR).get_pipe("element_ruler")
+    copy.initialize(patterns=[])
+    assert copy.patterns == []
+    copy.from_bytes(data)
+    assert copy.patterns == ruler.patterns
+
+
+def test_pipeline_pickles(nlp):
+    clone = pickle.loads(pickle.dumps(nlp))
+    assert _mentions(clone(NOTE)) == _mentions(nlp(NOTE))
+
+
+def test_nlp_pipe_with_two_processes_gives_the_same_mentions(nlp):
+    texts = [NOTE, NOTE.replace("No IV contrast was given", "Oral contrast was given"), NOTE * 2]
+    single = [_mentions(doc) for doc in nlp.pipe(texts)]
+    multi = [_mentions(doc) for doc in nlp.pipe(texts, n_process=2, batch_size=1)]
+    assert multi == single
+
+
+def test_doc_extensions_hold_plain_data_only(nlp):
+    doc = nlp(NOTE)
+    restored = type(doc)(nlp.vocab).from_bytes(doc.to_bytes())
+    assert restored._.rt_mentions == doc._.rt_mentions
+    assert restored.spans["rt_elements"]
+
+
+def test_element_spans_go_to_doc_spans_with_rule_ids(nlp):
+    doc = nlp(NOTE)
+    spans = doc.spans["rt_elements"]
+    labels = {span.label_ for span in spans}
+    assert {"immobilization", "contrast", "physician_signature"} <= labels
+    assert all(span.id_ for span in spans)
+
+
+def test_sentences_follow_clinical_layout(nlp):
+    doc = nlp("SIMULATION\nPosition: supine\nImmobilization: Vac-Lok\n- tattoos x3\n- no contrast\n\nPlan. Done.")
+    sentences = [s.text.strip() for s in doc.sents]
+    assert "Position: supine" in sentences
+    assert "Immobilization: Vac-Lok" in sentences
+    assert "- tattoos x3" in sentences
