@@ -164,6 +164,16 @@ def eval_command(
         typer.echo(f"{name:>22}: {value}")
 
 
+def _register_commands() -> None:
+    from rtaudit import cli_claims, cli_scan
+
+    cli_scan.register(app)
+    cli_claims.register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

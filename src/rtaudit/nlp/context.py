@@ -68,23 +68,25 @@ class ContextEngine:
     def __init__(self, rules: list[ContextRule], default_max_scope: int = 8):
         self.rules = rules
         self.default_max_scope = default_max_scope
-        by_category = {
-            "pseudo": [r for r in rules if r.category == "pseudo"],
-            "terminate": [r for r in rules if r.category == "terminate"],
-            "trigger": [r for r in rules if r.category not in ("pseudo", "terminate")],
-        }
-        self._pseudo = RegexSet([(r.to_regex(), r) for r in by_category["pseudo"]])
-        self._terminate = RegexSet([(r.to_regex(), r) for r in by_category["terminate"]])
-        self._triggers = RegexSet([(r.to_regex(), r) for r in by_category["trigger"]])
+        self._lexicon = RegexSet([(r.to_regex(), r) for r in rules])
 
     # -- triggers -------------------------------------------------------------------------------------------
     def find_triggers(self, text: str, start: int, end: int, reference_year: int | None = None,
                       index: TextIndex | None = None) -> tuple[list[Trigger], list[tuple[int, str]]]:
         """Triggers and scope-terminator positions inside ``text[start:end]``, in text order."""
-        index = index if index is not None and index.text is text else TextIndex.of(text)
-        pseudo = [(s, e) for s, e, _ in self._pseudo.finditer(text, start, end, index)]
+        groups: dict[str, list[tuple[int, int, ContextRule]]] = {"pseudo": [], "terminate": [], "trigger": []}
+        candidates = self._lexicon.candidates(text, start, end, index)
+        for category in groups:  # each category resolves its own overlaps, leftmost then longest
+            reached = start
+            for begin, negative_end, rule_index in candidates:
+                rule = self._lexicon.rule(rule_index)
+                kind = rule.category if rule.category in ("pseudo", "terminate") else "trigger"
+                if kind == category and begin >= reached:
+                    groups[category].append((begin, -negative_end, rule))
+                    reached = -negative_end
+        pseudo = [(s, e) for s, e, _ in groups["pseudo"]]
         triggers: list[Trigger] = []
-        for s, e, rule in self._triggers.finditer(text, start, end, index):
+        for s, e, rule in groups["trigger"]:
             if any(ps <= s < pe or ps < e <= pe for ps, pe in pseudo):
                 continue
             elements = tuple(rule.elements) if rule.elements else None
@@ -96,7 +98,7 @@ class ContextEngine:
                     triggers.append(Trigger("historical", "hist/earlier-year", found.start(), found.end(),
                                             found.group(0), "both", 6))
         triggers.sort(key=lambda t: t.start)
-        terminators = [(s, rule.id) for s, e, rule in self._terminate.finditer(text, start, end, index)
+        terminators = [(s, rule.id) for s, e, rule in groups["terminate"]
                        if not any(t.start < e and s < t.end for t in triggers)]
         return triggers, terminators
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from rtaudit.nlp.patterns import ElementPattern
-from rtaudit.nlp.regexset import RegexSet
+from rtaudit.nlp.regexset import RegexSet, TextIndex
 
 
 @dataclass(frozen=True)
@@ -24,24 +24,27 @@ class ElementMatcher:
 
     def __init__(self, patterns: list[ElementPattern]):
         self.patterns = list(patterns)
-        grouped: dict[str, list[ElementPattern]] = defaultdict(list)
-        excluded: dict[str, list[ElementPattern]] = defaultdict(list)
-        for pattern in self.patterns:
-            (excluded if pattern.exclude else grouped)[pattern.label].append(pattern)
-        self._include = {label: RegexSet([(p.to_regex(), p.id) for p in rules]) for label, rules in grouped.items()}
-        self._exclude = {label: RegexSet([(p.to_regex(), p.id) for p in rules]) for label, rules in excluded.items()}
+        include = [p for p in self.patterns if not p.exclude]
+        exclude = [p for p in self.patterns if p.exclude]
+        self._include = RegexSet([(p.to_regex(), (p.label, p.id)) for p in include])
+        self._exclude = RegexSet([(p.to_regex(), p.label) for p in exclude])
 
     def find(self, text: str) -> list[ElementMatch]:
-        """Every element mention in ``text``, sorted by position."""
+        """Every element mention in ``text``, sorted by position; within one element matches do not overlap
+        (leftmost, then longest), and a false friend of the element removes the matches it overlaps."""
+        index = TextIndex.of(text)
+        blocked: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for begin, negative_end, rule_index in self._exclude.candidates(text, index=index):
+            blocked[self._exclude.rule(rule_index)].append((begin, -negative_end))
+        reached: dict[str, int] = {}
         found: list[ElementMatch] = []
-        for label, regexes in self._include.items():
-            matches = [ElementMatch(label, rule, s, e) for s, e, rule in regexes.finditer(text)]
-            if not matches:
+        for begin, negative_end, rule_index in self._include.candidates(text, index=index):
+            label, rule = self._include.rule(rule_index)
+            if begin < reached.get(label, 0):
                 continue
-            exclusions = self._exclude.get(label)
-            if exclusions is not None:
-                blocked = [(s, e) for s, e, _ in exclusions.finditer(text)]
-                matches = [m for m in matches if not any(s < m.end and m.start < e for s, e in blocked)]
-            found.extend(matches)
-        found.sort(key=lambda m: (m.start, m.end))
+            end = -negative_end
+            if any(s < end and begin < e for s, e in blocked.get(label, ())):
+                continue
+            reached[label] = end
+            found.append(ElementMatch(label, rule, begin, end))
         return found

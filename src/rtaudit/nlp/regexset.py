@@ -1,9 +1,9 @@
 """Many regex rules matched fast: each rule is tried only where a word starts with one of its possible prefixes.
 
 A rule that begins at a word start (``\\bvac...``, ``\\b(?:no|not)``) gets the set of its possible first letters
-(up to three, lower-cased) from the regex parser; a note is indexed once by the first letters of its words, and the
-rule is matched (anchored) only at those words. Rules whose start cannot be indexed are scanned the usual way.
-Where several rules match at one position the longest match wins, and matches do not overlap.
+(up to three, lower-cased) from the regex parser; a note is split into words once, and a rule is matched (anchored)
+only at the words that start with one of its prefixes. Rules whose start cannot be listed are scanned the usual
+way. Where several rules match at one position the longest match wins, and matches do not overlap.
 """
 
 from __future__ import annotations
@@ -29,23 +29,28 @@ _WORD = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"\w")
 
 
+_SPLIT = re.compile(r"(\W+)")
+
+
 class TextIndex:
-    """Word starts of a text, keyed by their first one, two and three lower-cased characters."""
+    """The words of a text as (offset, lower-cased word), computed once and shared by every rule set."""
 
     def __init__(self, text: str):
         self.text = text
-        self.by_prefix: dict[str, list[int]] = defaultdict(list)
-        for word in _WORD.finditer(text.lower()):
-            token, start = word.group(0), word.start()
-            for size in range(1, min(_PREFIX, len(token)) + 1):
-                self.by_prefix[token[:size]].append(start)
-
-    def starts(self, key: str) -> list[int]:
-        return self.by_prefix.get(key, [])
+        lower = text.lower()
+        if len(lower) != len(text):  # a few Unicode letters change length when lower-cased
+            lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        words: list[tuple[int, str]] = []
+        position = 0
+        for number, part in enumerate(_SPLIT.split(lower)):
+            if part and not number % 2:
+                words.append((position, part))
+            position += len(part)
+        self.words = words
 
     @classmethod
     def of(cls, text: str) -> TextIndex:
-        """The index of ``text``, reused while the same text object is being processed by several rule sets."""
+        """The index of ``text``, reused while the same text object is processed by several rule sets."""
         cached = _LAST_INDEX[0]
         if cached is None or cached.text is not text:
             cached = cls(text)
@@ -112,13 +117,25 @@ def word_start_keys(regex: str) -> set[str] | None:
     except re.error:
         return None
     items = list(parsed)
-    leading = items[0] if items else None
-    anchored = leading is not None and (
-        (leading[0] is sre_constants.AT and leading[1] is sre_constants.AT_BOUNDARY)
-        or (leading[0] is sre_constants.ASSERT_NOT and leading[1][0] < 0))
-    if not anchored:
+    if not _anchored(items):
         return None
     return _prefixes(items)
+
+
+def _anchored(items: list) -> bool:
+    """True when every way through the regex starts at a word boundary (or behind a non-word lookbehind)."""
+    if not items:
+        return False
+    op, value = items[0]
+    if op is sre_constants.AT:
+        return value is sre_constants.AT_BOUNDARY
+    if op is sre_constants.ASSERT_NOT:
+        return value[0] < 0
+    if op is sre_constants.SUBPATTERN:
+        return _anchored(list(value[-1]) + items[1:])
+    if op is sre_constants.BRANCH:
+        return all(_anchored(list(branch) + items[1:]) for branch in value[1])
+    return False
 
 
 class RegexSet(Generic[RuleT]):
@@ -138,37 +155,46 @@ class RegexSet(Generic[RuleT]):
             else:
                 for key in keys:
                     self._by_key[key].append(index)
+        self._by_key = dict(self._by_key)
 
     def __len__(self) -> int:
         return len(self._rules)
 
+    def rule(self, index: int) -> RuleT:
+        """The rule at ``index`` (as returned by :meth:`candidates`)."""
+        return self._rules[index]
+
+    def candidates(self, text: str, start: int = 0, end: int | None = None, index: TextIndex | None = None
+                   ) -> list[tuple[int, int, int]]:
+        """Every match of every rule as (start, -end, rule index), sorted: overlaps are not resolved."""
+        stop = len(text) if end is None else end
+        index = index if index is not None and index.text is text else TextIndex.of(text)
+        found: list[tuple[int, int, int]] = []
+        by_key, compiled = self._by_key, self._compiled
+        words = index.words
+        for position, word in words[bisect_left(words, (start, "")):]:
+            if position >= stop:
+                break
+            for key in (word[:1], word[:2], word[:3]) if len(word) > 2 else (word[:1], word):
+                rule_indexes = by_key.get(key)
+                if rule_indexes is None:
+                    continue
+                for rule_index in rule_indexes:
+                    match = compiled[rule_index].match(text, position, stop)
+                    if match is not None and match.end() > position:
+                        found.append((position, -match.end(), rule_index))
+        for rule_index in self._scanned:
+            for match in compiled[rule_index].finditer(text, start, stop):
+                if match.end() > match.start():
+                    found.append((match.start(), -match.end(), rule_index))
+        found.sort()
+        return found
+
     def finditer(self, text: str, start: int = 0, end: int | None = None, index: TextIndex | None = None
                  ) -> Iterator[tuple[int, int, RuleT]]:
         """Yield (start, end, rule) for the matches inside ``text[start:end]``, in text order."""
-        if not self._rules:
-            return
-        stop = len(text) if end is None else end
-        index = index if index is not None and index.text is text else TextIndex.of(text)
-        candidates: list[tuple[int, int, int]] = []
-        for key, rule_indexes in self._by_key.items():
-            positions = index.starts(key)
-            if not positions:
-                continue
-            first = bisect_left(positions, start)
-            for position in positions[first:]:
-                if position >= stop:
-                    break
-                for rule_index in rule_indexes:
-                    found = self._compiled[rule_index].match(text, position, stop)
-                    if found is not None and found.end() > found.start():
-                        candidates.append((found.start(), -found.end(), rule_index))
-        for rule_index in self._scanned:
-            for found in self._compiled[rule_index].finditer(text, start, stop):
-                if found.end() > found.start():
-                    candidates.append((found.start(), -found.end(), rule_index))
-        candidates.sort()
         reached = start
-        for begin, negative_end, rule_index in candidates:
+        for begin, negative_end, rule_index in self.candidates(text, start, end, index):
             if begin >= reached:
                 yield begin, -negative_end, self._rules[rule_index]
                 reached = -negative_end
