@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rtaudit.elements import CLAIM_ELEMENTS, COUNT_ELEMENTS
+from rtaudit.elements import CLAIM_ELEMENTS, COUNT_ELEMENTS, PROPOSED_ELEMENTS
 from rtaudit.report.model import Report
 
 NON_PRESENT = ("negated", "hypothetical", "historical")
@@ -139,7 +139,7 @@ def score_case(case: GoldCase, report: Report, scores: Scores) -> None:
         elif status == "present":
             scores.present_fp += 1
     for element, found in elements.items():
-        if element in case.elements:
+        if element in case.elements or element in PROPOSED_ELEMENTS:
             continue
         if element in COUNT_ELEMENTS:
             scores.spurious_counts += 1

@@ -150,7 +150,10 @@ class ElementRuler(_PatternComponent):
             doc.spans[self.spans_key] = []
         found = self.matcher.find(doc.text)
         for match in found:
-            matches.append({"label": match.label, "rule": match.rule, "start": match.start, "end": match.end})
+            record = {"label": match.label, "rule": match.rule, "start": match.start, "end": match.end}
+            if match.negation_only:
+                record["negation_only"] = True
+            matches.append(record)
             _add_span(doc, self.spans_key, match.label, match.rule, match.start, match.end)
         for abbreviation in doc._.rt_abbreviations or []:
             label = next((m.label for m in found if m.start <= abbreviation["long_start"]
@@ -290,6 +293,8 @@ def annotate_mentions(text: str, matches: list[dict[str, Any]], units: list[list
     for match, assertion, section, unit in assert_matches(text, matches, units, sections, engine, text_index):
         if assertion.status in ("absent", "other_experiencer"):
             continue
+        if assertion.status == "present" and match.get("negation_only"):
+            continue  # a generic word ("Blocking") affirms nothing by itself
         mentions.append({
             "label": match["label"], "rule": match["rule"], "start": match["start"], "end": match["end"],
             "text": text[match["start"]:match["end"]], "status": assertion.status,

@@ -63,7 +63,7 @@ class ContextEngine:
     """Applies a ConText lexicon to mentions inside one sentence unit."""
 
     #: Terminators that do not end an experiencer's scope ("Her mother was treated ... using a mask").
-    experiencer_passes = frozenset({"term/affirmed-action"})
+    experiencer_passes = frozenset({"term/affirmed-action", "term/parenthesis"})
 
     def __init__(self, rules: list[ContextRule], default_max_scope: int = 8):
         self.rules = rules
@@ -200,6 +200,8 @@ class ContextEngine:
                        section: Section | None, triggers: list[Trigger], terminators: list[tuple[int, str]],
                        label: str | None = None) -> Assertion:
         """The status of the mention ``text[start:end]`` that lies in ``unit``."""
+        if section is not None and section.kind == "ignore":
+            return Assertion("absent", cue="section")
         form = self.template_form(text, start, end, unit, triggers, label)
         if form is not None:
             return form

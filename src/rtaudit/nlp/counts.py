@@ -30,6 +30,11 @@ _AREA_KEY = re.compile(
     r"(?: [a-z]+){0,3}?(?: \(\w+\))?[ \t]*[:=][ \t]*(?P<value>[^\n]*)",
     re.IGNORECASE | re.MULTILINE,
 )
+_AREA_LIST_HEADER = re.compile(
+    r"^[ \t]*[^\n:]{0,40}?\b(?:treatment areas?|treatment sites?|areas?|sites?|targets?)\b[^\n:]{0,40}:[ \t]*\n"
+    r"(?P<items>(?:[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+[^\n]+\n?)+)",
+    re.IGNORECASE | re.MULTILINE,
+)
 _NUMBERED_SITE = re.compile(r"\b(?:site|area|target|lesion)\s*#?\s*(?P<n>\d{1,2})\s*[:)\-–]", re.IGNORECASE)
 
 _PORT_NOUN = r"(?:treatment |radiation |static |coplanar |non-?coplanar |IMRT |conformal |photon |electron |MLC |" \
@@ -123,6 +128,12 @@ def find_area_counts(text: str) -> list[CountMention]:
         if items:
             found.append(CountMention("treatment_area_count", start, match.end(), len(items), 1,
                                       "treatment_area_count/enumerated"))
+    for match in _AREA_LIST_HEADER.finditer(text):
+        items = [line for line in match.group("items").splitlines() if line.strip()]
+        items = [line for line in items if not re.match(r"\s*[-*•]?\s*(?:no|none|not)\b", line, re.IGNORECASE)]
+        if items:
+            found.append(CountMention("treatment_area_count", match.start(), match.end("items"), len(items), 1,
+                                      "treatment_area_count/listed"))
     numbered = list(_NUMBERED_SITE.finditer(text))
     if len(numbered) >= 2:
         top = max(numbered, key=lambda m: int(m.group("n")))

@@ -17,6 +17,7 @@ class ElementMatch:
     rule: str
     start: int
     end: int
+    negation_only: bool = False
 
 
 class ElementMatcher:
@@ -26,7 +27,7 @@ class ElementMatcher:
         self.patterns = list(patterns)
         include = [p for p in self.patterns if not p.exclude]
         exclude = [p for p in self.patterns if p.exclude]
-        self._include = RegexSet([(p.to_regex(), (p.label, p.id)) for p in include])
+        self._include = RegexSet([(p.to_regex(), (p.label, p.id, p.negation_only)) for p in include])
         self._exclude = RegexSet([(p.to_regex(), p.label) for p in exclude])
 
     def find(self, text: str) -> list[ElementMatch]:
@@ -39,12 +40,12 @@ class ElementMatcher:
         reached: dict[str, int] = {}
         found: list[ElementMatch] = []
         for begin, negative_end, rule_index in self._include.candidates(text, index=index):
-            label, rule = self._include.rule(rule_index)
+            label, rule, negation_only = self._include.rule(rule_index)
             if begin < reached.get(label, 0):
                 continue
             end = -negative_end
             if any(s < end and begin < e for s, e in blocked.get(label, ())):
                 continue
             reached[label] = end
-            found.append(ElementMatch(label, rule, begin, end))
+            found.append(ElementMatch(label, rule, begin, end, negation_only))
         return found

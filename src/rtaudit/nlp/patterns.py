@@ -68,6 +68,7 @@ class ElementPattern(_MatchSpec):
 
     label: str
     exclude: bool = False
+    negation_only: bool = False
 
     @field_validator("label")
     @classmethod
@@ -100,7 +101,7 @@ class ContextRule(_MatchSpec):
 class SectionRule(_MatchSpec):
     """One line of ``sections.jsonl``: a header name and what mentions under it usually mean."""
 
-    kind: Literal["current", "historical", "hypothetical", "addendum", "other"] = "current"
+    kind: Literal["current", "historical", "hypothetical", "addendum", "ignore"] = "current"
 
 
 #: The pattern files of ``patterns/`` and the model that validates each.

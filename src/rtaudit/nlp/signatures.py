@@ -34,8 +34,11 @@ _PHYSICIAN = re.compile(
 )
 _PHYSICIST = re.compile(r"\b(?:Ph\.?D\.?|DABR|QMP|M\.?S\.?(?=[,\s]+DABR)|MS,? DABR|medical physicist|physicist)\b",
                         re.IGNORECASE)
-_OTHER_STAFF = re.compile(r"\b(?:RT\s?\(T\)|R\.?T\.?T\.?|CMD|RN|NP|PA-?C|LPN|scribe|dosimetrist|therapist|"
-                          r"nurse|transcription(?:ist)?|MA)\b|RT\(T\)", re.IGNORECASE)
+_OTHER_STAFF = re.compile(
+    r"\b(?:R\.?T\.?T\.?|CMD|CNMT|RT|RTT|RN|BSN|NP|PA-?C|LPN|MA|CMA|scribe|dosimetrist|therapist|"
+    r"technologist|tech|nurse|transcription(?:ist)?|coder|CPC)\b|\bRT\s?\([TNRM]\)",
+    re.IGNORECASE,
+)
 _NOT_SIGNATURE_CONTEXT = re.compile(
     r"\b(?:dictated|transcribed|printed|typed|entered|D:|T:)\s*(?:on|by|at|:)?\s*$", re.IGNORECASE
 )

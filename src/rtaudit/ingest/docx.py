@@ -1,0 +1,143 @@
+"""Word ``.docx`` notes through python-docx: paragraphs, tables, content controls, headers and footers, in order.
+
+Only the text a reader of the printed page sees: tracked deletions, field codes and comments are left out, and a
+legacy form check box becomes ``[x]`` or ``[ ]`` so an unticked template option is not read as documentation.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from rtaudit.ingest.limits import ReadLimits
+from rtaudit.ingest.tables import row_text
+from rtaudit.ingest.text import IngestError
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CHECKED_SYMBOLS = {"F0FD", "F0FE", "F078", "00FD", "00FE"}
+_EMPTY_SYMBOLS = {"F0A8", "F06F", "00A8", "006F"}
+_FALSE = {"0", "false", "off"}
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _checkbox(element: Any) -> str:
+    checked = element.find(f"{W}checked")
+    default = element.find(f"{W}default")
+    mark = checked if checked is not None else default
+    on = mark is not None and mark.get(f"{W}val", "1").lower() not in _FALSE
+    return "[x] " if on else "[ ] "
+
+
+def _paragraph(paragraph: Any) -> str:
+    """The visible text of a ``w:p`` (runs, hyperlinks, inserted text, inline content controls)."""
+    parts: list[str] = []
+    _collect(paragraph, parts)
+    return "".join(parts)
+
+
+def _collect(node: Any, parts: list[str]) -> None:
+    for child in node:
+        tag = child.tag
+        if tag == f"{W}t":
+            parts.append(child.text or "")
+        elif tag == f"{W}tab":
+            parts.append("\t")
+        elif tag in (f"{W}br", f"{W}cr"):
+            parts.append("\n")
+        elif tag == f"{W}checkBox":
+            parts.append(_checkbox(child))
+        elif tag == f"{W}sym":
+            char = (child.get(f"{W}char") or "").upper()
+            parts.append("☒" if char in _CHECKED_SYMBOLS else "☐" if char in _EMPTY_SYMBOLS else "")
+        elif tag == f"{W}p" and parts:
+            parts.append("\n")
+            _collect(child, parts)
+        elif isinstance(tag, str) and tag != _FALLBACK:
+            _collect(child, parts)
+
+
+def _cell(cell: Any) -> str:
+    return " ".join(line for line in _blocks(cell) if line.strip())
+
+
+def _rows(table: Any) -> Iterator[str]:
+    for child in table:
+        if child.tag == f"{W}tr":
+            yield row_text([_cell(cell) for cell in _row_cells(child)])
+        elif child.tag == f"{W}sdt" and (content := child.find(f"{W}sdtContent")) is not None:
+            yield from _rows(content)
+
+
+def _row_cells(row: Any) -> Iterator[Any]:
+    for child in row:
+        if child.tag == f"{W}tc":
+            yield child
+        elif child.tag == f"{W}sdt" and (content := child.find(f"{W}sdtContent")) is not None:
+            yield from _row_cells(content)
+
+
+def _blocks(container: Any) -> Iterator[str]:
+    """Paragraph and table-row lines of a body, cell, header or footer, in document order."""
+    for child in container:
+        tag = child.tag
+        if tag == f"{W}p":
+            yield _paragraph(child)
+        elif tag == f"{W}tbl":
+            yield from _rows(child)
+        elif tag in (f"{W}sdt", f"{W}customXml", f"{W}sdtContent"):
+            content = child.find(f"{W}sdtContent") if tag == f"{W}sdt" else child
+            if content is not None:
+                yield from _blocks(content)
+
+
+def _check_zip(data: bytes, source: str, limits: ReadLimits) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise IngestError(f"{source}: corrupt or truncated .docx (not a readable ZIP archive)") from None
+    names = {entry.filename for entry in entries}
+    if "word/document.xml" not in names:
+        kind = "OpenDocument text (save it as .docx)" if "content.xml" in names else "a ZIP archive"
+        raise IngestError(f"{source}: {kind}, not a Word .docx document")
+    unzipped = sum(entry.file_size for entry in entries)
+    if unzipped > limits.max_unzipped_bytes:
+        raise IngestError(f"{source}: .docx unzips to {unzipped} bytes, over the {limits.max_unzipped_bytes}-byte "
+                          "limit")
+
+
+def _header_footer_lines(document: Any, kind: str) -> list[str]:
+    lines: list[str] = []
+    seen: set[str] = set()
+    for section in document.sections:
+        part = getattr(section, kind)
+        if part.is_linked_to_previous:
+            continue
+        text = "\n".join(line for line in _blocks(part._element) if line.strip())
+        if text and text not in seen:
+            seen.add(text)
+            lines.append(text)
+    return lines
+
+
+def read_docx(data: bytes, source: str, limits: ReadLimits = ReadLimits()) -> str:
+    """The text of a .docx: headers, then the body (tables as ``Key: value`` lines), then footers."""
+    _check_zip(data, source, limits)
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        body = list(_blocks(document.element.body))
+        headers = _header_footer_lines(document, "header")
+        footers = _header_footer_lines(document, "footer")
+    except IngestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - python-docx and lxml raise many kinds on a broken package
+        raise IngestError(f"{source}: corrupt .docx ({type(exc).__name__})") from None
+    lines = headers + body + footers
+    text = "\n".join(line.rstrip() for line in lines).strip("\n")
+    if not text.strip():
+        raise IngestError(f"{source}: Word document has no text")
+    return text + "\n"

@@ -1,0 +1,132 @@
+"""FHIR R4 ``DocumentReference`` (alone or in a ``Bundle``): the note is an attachment, inline or a local file.
+
+``data`` is base64; ``url`` may name a ``Binary`` in the same Bundle or a local file inside the allowed folders
+(links out and paths outside them are refused). A stated attachment ``hash`` (SHA-1) is checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rtaudit.ingest.limits import ReadLimits
+from rtaudit.ingest.paths import resolve_reference
+from rtaudit.ingest.text import IngestError
+
+#: ``attachment(data, content_type, source) -> text``: reads decoded attachment bytes (the dispatcher).
+Attachment = Callable[[bytes, str, str], str]
+
+_PREFERENCE = ("text/plain", "text/html", "application/xhtml+xml", "text/rtf", "application/rtf",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/pdf")
+
+
+def _load(data: bytes, source: str) -> dict[str, Any]:
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise IngestError(f"{source}: FHIR JSON is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise IngestError(f"{source}: JSON nested too deeply") from None
+    if not isinstance(document, dict) or "resourceType" not in document:
+        raise IngestError(f"{source}: JSON without a FHIR resourceType")
+    return document
+
+
+def _documents(document: dict[str, Any], source: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The one DocumentReference of the file and the Binary resources it may point to, by reference."""
+    kind = document.get("resourceType")
+    binaries: dict[str, dict[str, Any]] = {}
+    if kind == "DocumentReference":
+        return document, binaries
+    if kind != "Bundle":
+        raise IngestError(f"{source}: FHIR {str(kind)[:40]} resource, not a DocumentReference or Bundle")
+    references = []
+    for entry in document.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue
+        if resource.get("resourceType") == "DocumentReference":
+            references.append(resource)
+        elif resource.get("resourceType") == "Binary":
+            for key in (entry.get("fullUrl"), f"Binary/{resource.get('id')}"):
+                if key:
+                    binaries[str(key)] = resource
+    if not references:
+        raise IngestError(f"{source}: FHIR Bundle without a DocumentReference")
+    if len(references) > 1:
+        raise IngestError(f"{source}: FHIR Bundle holds {len(references)} DocumentReferences; rtaudit reads one "
+                          "note per file (split the Bundle)")
+    return references[0], binaries
+
+
+def _decode_base64(value: Any, source: str) -> bytes:
+    if not isinstance(value, str):
+        raise IngestError(f"{source}: attachment data is not a base64 string")
+    try:
+        return base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise IngestError(f"{source}: attachment data is not valid base64") from None
+
+
+def _attachment_bytes(attachment: dict[str, Any], binaries: dict[str, dict[str, Any]], source: str,
+                      base: Path, limits: ReadLimits) -> tuple[bytes, str]:
+    content_type = str(attachment.get("contentType") or "")
+    if attachment.get("data") is not None:
+        data = _decode_base64(attachment["data"], source)
+    elif attachment.get("url"):
+        url = str(attachment["url"])
+        binary = binaries.get(url)
+        if binary is not None:
+            data = _decode_base64(binary.get("data"), source)
+            content_type = content_type or str(binary.get("contentType") or "")
+        elif url.startswith(("Binary/", "urn:uuid:", "#")):
+            raise IngestError(f"{source}: attachment url '{url[:80]}' names no Binary in this file")
+        else:
+            path = resolve_reference(url, base, limits.roots)
+            if not path.is_file():
+                raise IngestError(f"{source}: attachment url '{url[:80]}' names no file")
+            if path.stat().st_size > limits.max_bytes:
+                raise IngestError(f"{source}: attachment file over the {limits.max_bytes}-byte limit")
+            data = path.read_bytes()
+    else:
+        raise IngestError(f"{source}: DocumentReference attachment has neither data nor url")
+    stated = attachment.get("hash")
+    if isinstance(stated, str) and stated:
+        actual = base64.b64encode(hashlib.sha1(data).digest()).decode()  # noqa: S324 - FHIR's hash is SHA-1
+        if actual != stated.strip():
+            raise IngestError(f"{source}: attachment does not match its stated SHA-1 hash")
+    return data, content_type
+
+
+def _rank(content: dict[str, Any]) -> int:
+    kind = str((content.get("attachment") or {}).get("contentType") or "").split(";")[0].strip().lower()
+    return _PREFERENCE.index(kind) if kind in _PREFERENCE else len(_PREFERENCE)
+
+
+def read_fhir(data: bytes, source: str, attachment: Attachment, base: Path,
+              limits: ReadLimits = ReadLimits()) -> tuple[str, str]:
+    """The note text of a DocumentReference (or a Bundle holding one) and the attachment's content type."""
+    reference, binaries = _documents(_load(data, source), source)
+    if reference.get("status") == "entered-in-error" or reference.get("docStatus") == "entered-in-error":
+        raise IngestError(f"{source}: DocumentReference is marked entered-in-error")
+    contents = [c for c in reference.get("content") or [] if isinstance(c, dict)]
+    if not contents:
+        raise IngestError(f"{source}: DocumentReference has no content attachment")
+    first_error: IngestError | None = None
+    for content in sorted(contents, key=_rank):
+        described = content.get("attachment")
+        if not isinstance(described, dict):
+            continue
+        try:
+            payload, content_type = _attachment_bytes(described, binaries, source, base, limits)
+            return attachment(payload, content_type, f"{source} (attachment)"), content_type or "unknown"
+        except IngestError as exc:
+            first_error = first_error or exc
+    raise first_error or IngestError(f"{source}: DocumentReference has no readable attachment")
