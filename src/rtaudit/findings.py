@@ -76,14 +76,13 @@ def _in_header(mention: dict[str, Any]) -> bool:
 def _summary_status(mentions: list[dict[str, Any]]) -> dict[str, Any]:
     """The deciding mention among several of one element.
 
-    An addendum's latest word wins. Otherwise a mention in the body beats one in a header line; any affirmed
-    mention makes the element present (a prior course or a plan for later never cancels this course); with none
-    affirmed, negated beats hypothetical beats historical, and among equals the latest word wins.
+    An addendum that mentions the element decides it (it corrects the body). Otherwise a mention in the body beats
+    one in a header line. Among the deciding mentions any affirmed one makes the element present (a prior course or
+    a plan for later never cancels this course); with none affirmed, negated beats hypothetical beats historical,
+    and among equals the latest word wins.
     """
     addenda = [m for m in mentions if _in_addendum(m)]
-    if addenda:
-        return max(addenda, key=lambda m: m["start"])
-    body = [m for m in mentions if not _in_header(m)] or mentions
+    body = addenda or [m for m in mentions if not _in_header(m)] or mentions
     present = [m for m in body if m["status"] == "present"]
     if present:
         return max(present, key=lambda m: m["start"])

@@ -24,7 +24,10 @@ _AREA_EXPLICIT = re.compile(
     rf"(?<![\w.])(?P<n>{_NUMBER}){_PAREN_DIGIT}[\s-]+{_AREA_NOUN}\b(?!\s+of\s+(?:disease|metasta|involvement))",
     re.IGNORECASE,
 )
-_AREA_PAREN = re.compile(rf"\((?P<n>{_NUMBER})\s*(?:treatment\s+)?(?:areas?|sites?)?\)", re.IGNORECASE)
+_AREA_PAREN = re.compile(rf"\((?P<n>{_NUMBER})\s*(?:(?:treatment\s+)?(?:areas?|sites?))?(?:\s*[,;][^()\n]{{0,30}})?\)",
+                         re.IGNORECASE)
+_MEASUREMENT = re.compile(r"\b(?:TLDs?|OSLDs?|diodes?|MOSFETs?|dosimet\w*|dosimeters?|measure\w*|readings?|nanoDots?|"
+                          r"films?|chambers?|points?)\b", re.IGNORECASE)
 _AREA_KEY = re.compile(
     r"^[ \t]*(?:number of |no\.? of |# of |#)?(?:treatment |tx |target |anatomic |)(?:areas?|sites?)"
     r"(?: [a-z]+){0,3}?(?: \(\w+\))?[ \t]*[:=][ \t]*(?P<value>[^\n]*)",
@@ -37,10 +40,11 @@ _AREA_LIST_HEADER = re.compile(
 )
 _NUMBERED_SITE = re.compile(r"\b(?:site|area|target|lesion)\s*#?\s*(?P<n>\d{1,2})\s*[:)\-–]", re.IGNORECASE)
 
-_PORT_NOUN = r"(?:treatment |radiation |static |coplanar |non-?coplanar |IMRT |conformal |photon |electron |MLC |" \
-    r"shaped |step[- ]and[- ]shoot |sliding[- ]window |)(?:fields?|ports?|portals?|beams?|gantry angles)"
+_PORT_NOUN = r"(?:(?:treatment|radiation|static|coplanar|non-?coplanar|IMRT|conformal|photon|electron|MLC|shaped|" \
+    r"converging|opposed|oblique|wedged|open|external|intensity[- ]modulated|step[- ]and[- ]shoot|sliding[- ]window|" \
+    r"\d{1,2}[- ]?MV|\d{1,2}[- ]?MeV)[\s-]+){0,4}(?:fields?|ports?|portals?|beams?|gantry angles)"
 _PORT_EXPLICIT = re.compile(
-    rf"(?<![\w.])(?P<n>{_NUMBER}){_PAREN_DIGIT}[\s-]*{_PORT_NOUN}\b(?!\s+of\s+view)(?![-\s]*a[-\s]*cath)",
+    rf"(?<![\w.])(?P<n>{_NUMBER})\b{_PAREN_DIGIT}[\s-]*{_PORT_NOUN}\b(?!\s+of\s+view)(?![-\s]*a[-\s]*cath)",
     re.IGNORECASE,
 )
 _PORT_BOX = re.compile(rf"(?<![\w.])(?P<n>{_NUMBER})[\s-]*field[\s-]+box\b", re.IGNORECASE)
@@ -59,8 +63,8 @@ _PORT_PAIRS = [
     (re.compile(r"\b(?:(?:parallel[- ])?opposed|right and left|left and right|R/L|RL/LL)\s+lateral"
                 r"(?:s|(?:\s+(?:parallel[- ])?opposed)?\s+(?:fields|beams|ports|pair))\b|\blaterals\s+opposed\b",
                 re.IGNORECASE), 2, "port_count/laterals"),
-    (re.compile(r"\bmedial and lateral tangent(?:s|ial (?:fields|beams|ports)|\s+(?:fields|beams))\b|"
-                r"\b(?:pair of|two|opposed) tangent(?:s|ial (?:fields|beams))\b", re.IGNORECASE), 2,
+    (re.compile(r"\bmedial and lateral tangen(?:ts|t?ial (?:fields|beams|ports)|t\s+(?:fields|beams))\b|"
+                r"\b(?:pair of|two|opposed) tangen(?:ts|t?ial (?:fields|beams))\b", re.IGNORECASE), 2,
      "port_count/tangent-pair"),
     (re.compile(r"\bparallel[- ]opposed (?:pair|fields|beams|ports)\b", re.IGNORECASE), 2, "port_count/pop"),
     (re.compile(r"\b(?:single|one|1) (?:en face )?(?:electron |photon )?(?:field|port|beam)\b|\ben face\b",
@@ -103,7 +107,8 @@ def find_area_counts(text: str) -> list[CountMention]:
     found: list[CountMention] = []
     for match in _AREA_EXPLICIT.finditer(text):
         value = _number(match.group("n"))
-        if value:
+        clause_start = max(text.rfind("\n", 0, match.start()), text.rfind(". ", 0, match.start())) + 1
+        if value and not _MEASUREMENT.search(text, clause_start, match.start()):
             found.append(CountMention("treatment_area_count", match.start(), match.end(), value, 0,
                                       "treatment_area_count/stated"))
     for match in _AREA_PAREN.finditer(text):
@@ -125,8 +130,9 @@ def find_area_counts(text: str) -> list[CountMention]:
                                       0, "treatment_area_count/key-number"))
             continue
         items = _list_items(value)
+        plural = re.search(r"(?:areas|sites)\b", match.group(0)[:match.start("value") - match.start()], re.IGNORECASE)
         if items:
-            found.append(CountMention("treatment_area_count", start, match.end(), len(items), 1,
+            found.append(CountMention("treatment_area_count", start, match.end(), len(items) if plural else 1, 1,
                                       "treatment_area_count/enumerated"))
     for match in _AREA_LIST_HEADER.finditer(text):
         items = [line for line in match.group("items").splitlines() if line.strip()]
@@ -169,5 +175,10 @@ def find_port_counts(text: str) -> list[CountMention]:
 
 
 def find_counts(text: str) -> list[CountMention]:
-    """All area and port counts in a note."""
-    return find_area_counts(text) + find_port_counts(text)
+    """All area and port counts in a note. Where the note sets up two or more areas, a beam pair ("AP/PA") is a
+    per-area arrangement, not the note's total, so pair-implied port counts are left out."""
+    areas = find_area_counts(text)
+    ports = find_port_counts(text)
+    if any(a.value >= 2 and a.rank == 0 for a in areas):
+        ports = [p for p in ports if p.rank < 2]
+    return areas + ports

@@ -55,7 +55,7 @@ class SectionMatcher:
             if not found:
                 continue
             rest = line[found.end():]
-            colon = re.match(r"\s*(?::|-{1,2}\s|—\s)", rest)
+            colon = re.match(r"\s*(?::|\.{3,}|-{1,2}\s|—\s)", rest)
             bare = not _DECORATION.sub("", rest).strip()
             if colon is None and not bare:
                 continue
