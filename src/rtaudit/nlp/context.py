@@ -99,7 +99,8 @@ class ContextEngine:
                                             found.group(0), "both", 6))
         triggers.sort(key=lambda t: t.start)
         terminators = [(s, rule.id) for s, e, rule in groups["terminate"]
-                       if not any(t.start < e and s < t.end for t in triggers)]
+                       if not any(t.start < e and s < t.end for t in triggers)
+                       and not (rule.id == "term/parenthesis" and _abbreviation_parenthesis(text, s))]
         return triggers, terminators
 
     def _covers(self, text: str, trigger: Trigger, start: int, end: int, terminators: list[tuple[int, str]],
@@ -159,7 +160,7 @@ class ContextEngine:
                 return Assertion("negated", _value_trigger(text, key_end, unit[1]), "key-value")
             if _AFFIRMATIVE_VALUE.match(value):
                 return Assertion("present", cue="key-value")
-            first_words_end = _nth_word_end(text, key_end, unit[1], 3)
+            first_words_end = _nth_word_end(text, key_end, unit[1], 5)
             leading = [t for t in triggers if key_end <= t.start < first_words_end
                        and t.category in ("negated", "hypothetical", "historical")
                        and (t.elements is None or label is None or label in t.elements)]
@@ -215,12 +216,29 @@ class ContextEngine:
         return in_unit
 
 
+_ARTICLE_ONLY = re.compile(r"^\s*(?:(?:a|an|the|some)\s+)?$", re.IGNORECASE)
+_ABBREVIATION_OPEN = re.compile(r"\(\s*[A-Za-z][\w/&+-]{0,9}\s*\)")
+_ABBREVIATION_CLOSE = re.compile(r"\(\s*[A-Za-z][\w/&+-]{0,9}\s*\)$")
+
+
+def _abbreviation_parenthesis(text: str, position: int) -> bool:
+    """True for a bracket of a short abbreviation such as "(DIBH)": it does not end a clause."""
+    if text[position] == "(":
+        return bool(_ABBREVIATION_OPEN.match(text, position))
+    return bool(_ABBREVIATION_CLOSE.search(text, max(0, position - 14), position + 1))
+
+
 def _governs_overlap(trigger: Trigger, start: int, end: int) -> bool:
-    """A trigger overlapping a mention counts when it is a prefix of it ("non" in "noncontrast") or contains it
-    ("Pending signature" for "signature", "Outside MRI" for "MRI")."""
+    """A trigger overlapping a mention counts when it is a prefix of it ("non" in "noncontrast") or when the mention
+    is the head or the tail of the trigger phrase ("Pending signature", "Outside MRI"); a mention in the middle of a
+    long trigger ("tried at simulation and not tolerated") is only a bystander."""
     prefix = trigger.start == start and trigger.end < end
     contains = trigger.start <= start and end <= trigger.end and (trigger.start, trigger.end) != (start, end)
-    return prefix or contains
+    at_edge = trigger.start == start or trigger.end == end
+    first_word = _WORD.match(trigger.text)
+    object_of_first_word = first_word is not None and bool(
+        _ARTICLE_ONLY.match(trigger.text[first_word.end():start - trigger.start]))
+    return prefix or (contains and (at_edge or object_of_first_word))
 
 
 def _distance(trigger: Trigger, start: int, end: int) -> int:
