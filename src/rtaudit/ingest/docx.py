@@ -11,7 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from rtaudit.ingest.limits import ReadLimits
+from rtaudit.ingest.limits import DEFAULT_LIMITS, ReadLimits
 from rtaudit.ingest.tables import row_text
 from rtaudit.ingest.text import IngestError
 
@@ -122,7 +122,7 @@ def _header_footer_lines(document: Any, kind: str) -> list[str]:
     return lines
 
 
-def read_docx(data: bytes, source: str, limits: ReadLimits = ReadLimits()) -> str:
+def read_docx(data: bytes, source: str, limits: ReadLimits = DEFAULT_LIMITS) -> str:
     """The text of a .docx: headers, then the body (tables as ``Key: value`` lines), then footers."""
     _check_zip(data, source, limits)
     import docx

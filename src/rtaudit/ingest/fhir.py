@@ -14,12 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rtaudit.ingest.limits import ReadLimits
+from rtaudit.ingest.limits import DEFAULT_LIMITS, ReadLimits
 from rtaudit.ingest.paths import resolve_reference
-from rtaudit.ingest.text import IngestError
+from rtaudit.ingest.text import IngestError, NoteText
 
-#: ``attachment(data, content_type, source) -> text``: reads decoded attachment bytes (the dispatcher).
-Attachment = Callable[[bytes, str, str], str]
+#: ``attachment(data, content_type, source) -> NoteText``: reads decoded attachment bytes (the dispatcher).
+Attachment = Callable[[bytes, str, str], NoteText]
 
 _PREFERENCE = ("text/plain", "text/html", "application/xhtml+xml", "text/rtf", "application/rtf",
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/pdf")
@@ -111,8 +111,8 @@ def _rank(content: dict[str, Any]) -> int:
 
 
 def read_fhir(data: bytes, source: str, attachment: Attachment, base: Path,
-              limits: ReadLimits = ReadLimits()) -> tuple[str, str]:
-    """The note text of a DocumentReference (or a Bundle holding one) and the attachment's content type."""
+              limits: ReadLimits = DEFAULT_LIMITS) -> NoteText:
+    """The note of a DocumentReference (or a Bundle holding one), as read from its best attachment."""
     reference, binaries = _documents(_load(data, source), source)
     if reference.get("status") == "entered-in-error" or reference.get("docStatus") == "entered-in-error":
         raise IngestError(f"{source}: DocumentReference is marked entered-in-error")
@@ -126,7 +126,7 @@ def read_fhir(data: bytes, source: str, attachment: Attachment, base: Path,
             continue
         try:
             payload, content_type = _attachment_bytes(described, binaries, source, base, limits)
-            return attachment(payload, content_type, f"{source} (attachment)"), content_type or "unknown"
+            return attachment(payload, content_type, f"{source} (attachment)")
         except IngestError as exc:
             first_error = first_error or exc
     raise first_error or IngestError(f"{source}: DocumentReference has no readable attachment")

@@ -10,10 +10,10 @@ import base64
 import binascii
 from collections.abc import Callable
 
-from rtaudit.ingest.text import IngestError, decode_text
+from rtaudit.ingest.text import IngestError, NoteText, decode_text
 
-#: ``attachment(data, content_type, source) -> text``: reads a decoded ED payload (the dispatcher).
-Attachment = Callable[[bytes, str, str], str]
+#: ``attachment(data, content_type, source) -> NoteText``: reads a decoded ED payload (the dispatcher).
+Attachment = Callable[[bytes, str, str], NoteText]
 
 _TEXT_TYPES = {"TX", "FT", "ST"}
 _DOCUMENT_MESSAGES = {"MDM", "ORU"}
@@ -60,8 +60,8 @@ def _ed_payload(raw: str, components: str, message, source: str) -> tuple[bytes,
     raise IngestError(f"{source}: OBX ED attachment in unknown encoding '{encoding[:20]}'")
 
 
-def read_hl7(data: bytes, source: str, attachment: Attachment) -> tuple[str, str]:
-    """The note text of one HL7 v2 document message and its character set."""
+def read_hl7(data: bytes, source: str, attachment: Attachment) -> tuple[str, str, str | None]:
+    """The note text of one HL7 v2 document message, its character set and the format of any ED attachment."""
     import hl7
 
     text, encoding = _decode(data, source)
@@ -82,6 +82,7 @@ def read_hl7(data: bytes, source: str, attachment: Attachment) -> tuple[str, str
     if family not in _DOCUMENT_MESSAGES:
         raise IngestError(f"{source}: HL7 {kind[:20]} message, not a document message (MDM^T02)")
     lines: list[str] = []
+    inner: str | None = None
     for segment in message:
         if str(segment[0]) != "OBX" or len(segment) < 6:
             continue
@@ -93,8 +94,10 @@ def read_hl7(data: bytes, source: str, attachment: Attachment) -> tuple[str, str
                 lines.append(message.unescape(piece).replace("\r\n", "\n").replace("\r", "\n"))
         elif value_type == "ED":
             payload, content_type = _ed_payload(raw, components, message, source)
-            lines.append(attachment(payload, content_type, f"{source} (OBX ED)").strip("\n"))
+            note = attachment(payload, content_type, f"{source} (OBX ED)")
+            lines.append(note.text.strip("\n"))
+            inner = inner or note.format
     body = "\n".join(lines).strip("\n")
     if not body.strip():
         raise IngestError(f"{source}: HL7 {kind[:20]} message has no OBX text (TX/FT/ST) or ED attachment")
-    return body + "\n", encoding
+    return body + "\n", encoding, inner

@@ -17,6 +17,7 @@ _BLOCK = frozenset(
     "footer form h1 h2 h3 h4 h5 h6 header hr html legend li main nav ol p pre section summary table tbody tfoot "
     "thead ul".split())
 _SKIP = frozenset("script style template noscript head iframe object svg math canvas button".split())
+_SPACED = frozenset("h1 h2 h3 h4 h5 h6 table hr section".split())
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -44,14 +45,17 @@ class _TextParser(HTMLParser):
             return
         (self.cells[-1] if self.cells else self.current).append(text)
 
-    def _break(self) -> None:
+    def _break(self, blank: bool = False) -> None:
+        """End the current line; ``blank`` also leaves one empty line (after a heading, table or rule)."""
         if self.cells:
             self.cells[-1].append(" ")
             return
         line = "".join(self.current)
-        line = line if self.pre else " ".join(line.split())
-        if line.strip() or (self.lines and self.lines[-1]):
-            self.lines.append(line.rstrip())
+        line = line.rstrip() if self.pre else " ".join(line.split())
+        if line.strip() or (self.pre and self.current):
+            self.lines.append(line)
+        if blank and self.lines and self.lines[-1]:
+            self.lines.append("")
         self.current = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -106,12 +110,13 @@ class _TextParser(HTMLParser):
             self.select_keep.pop()
             self._emit(" ")
         elif tag == "pre":
+            self._break()
             self.pre = max(0, self.pre - 1)
         elif tag == "dt":
             self._emit(": ")
             return
         if tag in _BLOCK:
-            self._break()
+            self._break(blank=tag in _SPACED)
 
     def handle_data(self, data: str) -> None:
         if self.pre and not self.cells:

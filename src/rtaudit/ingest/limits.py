@@ -19,3 +19,6 @@ class ReadLimits:
     max_chars: int = 2_000_000
     max_unzipped_bytes: int = 200 * MB
     roots: tuple[str, ...] = ()
+
+
+DEFAULT_LIMITS = ReadLimits()

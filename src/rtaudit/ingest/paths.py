@@ -35,8 +35,8 @@ def resolve_reference(reference: str, base: Path, roots: Iterable[str | Path]) -
     path = target if target.is_absolute() else base / target
     allowed = list(roots) or [base]
     if not is_inside(path, allowed):
-        raise IngestError(f"reference '{_short(reference)}' leads outside the scanned folder and the manifest's folder; "
-                          "refused")
+        raise IngestError(f"reference '{_short(reference)}' leads outside the scanned folder and the manifest's "
+                          "folder; refused")
     return path
 
 

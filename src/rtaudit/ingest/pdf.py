@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import logging
 
-from rtaudit.ingest.limits import ReadLimits
+from rtaudit.ingest.limits import DEFAULT_LIMITS, ReadLimits
 from rtaudit.ingest.text import IngestError
 
 
-def read_pdf(data: bytes, source: str, limits: ReadLimits = ReadLimits()) -> str:
+def read_pdf(data: bytes, source: str, limits: ReadLimits = DEFAULT_LIMITS) -> str:
     """The text layer of a PDF, page by page (pages separated by a blank line)."""
     from pypdf import PdfReader
 

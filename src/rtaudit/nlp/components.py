@@ -34,13 +34,18 @@ from rtaudit.nlp.signatures import find_signatures
 
 SPANS_KEY = "rt_elements"
 
-# scispaCy's detector calls an empty matcher when a note defines no abbreviation; that is expected here.
-warnings.filterwarnings("ignore", message=r"\[W036\]")
-
 for _name, _default in (("rt_sections", None), ("rt_units", None), ("rt_matches", None),
-                        ("rt_mentions", None), ("rt_abbreviations", None)):
+                        ("rt_mentions", None), ("rt_abbreviations", None), ("rt_text", None)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
+
+
+def _text(doc: Doc) -> str:
+    """The note text. ``Doc.text`` rebuilds it from every token on each call, so the layout component keeps one
+    copy for the rest of the pipeline and the assertion component drops it again."""
+    if doc._.rt_text is None:
+        doc._.rt_text = doc.text
+    return doc._.rt_text
 
 
 def _matches(doc: Doc) -> list[dict[str, Any]]:
@@ -118,7 +123,7 @@ class ClinicalLayout(_PatternComponent):
         self.matcher = SectionMatcher(self._patterns)
 
     def __call__(self, doc: Doc) -> Doc:
-        layout = analyse_layout(doc.text, self.matcher)
+        layout = analyse_layout(_text(doc), self.matcher)
         doc._.rt_sections = [section.as_dict() for section in layout.sections]
         doc._.rt_units = [[start, end] for start, end in layout.units]
         if len(doc):
@@ -148,7 +153,7 @@ class ElementRuler(_PatternComponent):
         matches = _matches(doc)
         if self.spans_key not in doc.spans:
             doc.spans[self.spans_key] = []
-        found = self.matcher.find(doc.text)
+        found = self.matcher.find(_text(doc))
         for match in found:
             record = {"label": match.label, "rule": match.rule, "start": match.start, "end": match.end}
             if match.negation_only:
@@ -185,10 +190,12 @@ class NoteAbbreviations:
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.rt_abbreviations = []
-        if not self._candidate.search(doc.text):
+        if not self._candidate.search(_text(doc)):
             return doc
         doc._.abbreviations = []
-        self.detector(doc)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\[W036\]")
+            self.detector(doc)
         grouped: dict[tuple[str, int, int], list[list[int]]] = {}
         for item in doc._.abbreviations:
             long_span = doc[item["long_start"]:item["long_end"]]
@@ -214,7 +221,7 @@ class Counts:
         matches = _matches(doc)
         if self.spans_key not in doc.spans:
             doc.spans[self.spans_key] = []
-        for count in find_counts(doc.text):
+        for count in find_counts(_text(doc)):
             matches.append({"label": count.label, "rule": count.rule, "start": count.start, "end": count.end,
                             "value": count.value, "rank": count.rank})
             _add_span(doc, self.spans_key, count.label, count.rule, count.start, count.end)
@@ -232,7 +239,7 @@ class Signatures:
         matches = _matches(doc)
         if self.spans_key not in doc.spans:
             doc.spans[self.spans_key] = []
-        for mention in find_signatures(doc.text):
+        for mention in find_signatures(_text(doc)):
             matches.append({"label": mention.label, "rule": mention.rule, "start": mention.start,
                             "end": mention.end, "status": mention.status, "value": mention.value or None})
             _add_span(doc, self.spans_key, mention.label, mention.rule, mention.start, mention.end)
@@ -253,9 +260,10 @@ class Assertion(_PatternComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.rt_mentions = annotate_mentions(
-            doc.text, doc._.rt_matches or [], doc._.rt_units or [[0, len(doc.text)]],
+            _text(doc), doc._.rt_matches or [], doc._.rt_units or [[0, len(_text(doc))]],
             [Section(**s) for s in doc._.rt_sections or []], self.engine,
         )
+        doc._.rt_text = None
         return doc
 
 

@@ -61,8 +61,38 @@ class TextIndex:
 _LAST_INDEX: list[TextIndex | None] = [None]
 
 
-def _prefixes(items: list, keys: set[str] | None = None) -> set[str] | None:
-    """Possible lower-case word prefixes of a parsed regex sequence; None when they cannot be listed."""
+_EXACT = "$"
+_NON_WORD_CATEGORIES = {sre_constants.CATEGORY_SPACE, sre_constants.CATEGORY_NOT_WORD,
+                        sre_constants.CATEGORY_NOT_DIGIT}
+
+
+def _class_chars(value: list) -> tuple[list[str], bool] | None:
+    """The characters of a character class (lower-cased) and whether it can also match a non-word character;
+    None when the class is too wide to list."""
+    chars: list[str] = []
+    non_word = False
+    for op, item in value:
+        if op is sre_constants.LITERAL:
+            char = chr(item).lower()
+            if _WORD_CHAR.match(char):
+                chars.append(char)
+            else:
+                non_word = True
+        elif op is sre_constants.CATEGORY and item is sre_constants.CATEGORY_DIGIT:
+            chars.extend("0123456789")
+        elif op is sre_constants.CATEGORY and item in _NON_WORD_CATEGORIES:
+            non_word = True
+        else:
+            return None
+    return chars, non_word
+
+
+def _prefixes(items: list) -> set[str] | None:
+    """Possible lower-case word prefixes of a parsed regex sequence; None when they cannot be listed.
+
+    A key ending in ``$`` is a whole word (the regex needs the word to end there, as in ``\\bno\\b`` or
+    ``\\bw/o``); other keys are the first one to three letters of the word.
+    """
     results: set[str] = set()
     stack: list[tuple[list, str]] = [(list(items), "")]
     while stack:
@@ -74,12 +104,18 @@ def _prefixes(items: list, keys: set[str] | None = None) -> set[str] | None:
         rest = sequence[1:]
         if op is sre_constants.LITERAL:
             char = chr(value).lower()
-            if not _WORD_CHAR.match(char):
+            if _WORD_CHAR.match(char):
+                stack.append((rest, prefix + char))
+            else:
+                results.add(prefix + _EXACT if prefix else "")
+        elif op is sre_constants.AT:
+            if prefix and value is sre_constants.AT_BOUNDARY:
+                results.add(prefix + _EXACT)
+            elif value in (sre_constants.AT_BOUNDARY, sre_constants.AT_BEGINNING_STRING):
+                stack.append((rest, prefix))
+            else:
                 results.add(prefix)
-                continue
-            stack.append((rest, prefix + char))
-        elif op is sre_constants.AT or (op is sre_constants.ASSERT_NOT and value[0] < 0) or \
-                (op is sre_constants.ASSERT and value[0] < 0):
+        elif op in (sre_constants.ASSERT_NOT, sre_constants.ASSERT):
             stack.append((rest, prefix))
         elif op is sre_constants.SUBPATTERN:
             stack.append((list(value[-1]) + rest, prefix))
@@ -92,20 +128,20 @@ def _prefixes(items: list, keys: set[str] | None = None) -> set[str] | None:
                 stack.append((rest, prefix))
             stack.append((list(body), prefix))  # one pass through the body, then stop extending
         elif op is sre_constants.IN:
-            chars = [chr(v).lower() for o, v in value if o is sre_constants.LITERAL]
-            if len(chars) != len(value) or len(chars) > 8:
+            listed = _class_chars(value)
+            if listed is None or len(listed[0]) > 10:
                 results.add(prefix)
                 continue
+            chars, non_word = listed
             for char in set(chars):
-                if _WORD_CHAR.match(char):
-                    stack.append((rest, prefix + char))
-                else:
-                    results.add(prefix)
+                stack.append((rest, prefix + char))
+            if non_word:
+                results.add(prefix + _EXACT if prefix else "")
         else:
             results.add(prefix)
         if len(results) + len(stack) > _MAX_KEYS * 4:
             return None
-    if "" in results or len(results) > _MAX_KEYS:
+    if "" in results or _EXACT in results or len(results) > _MAX_KEYS:
         return None
     return results
 
@@ -175,7 +211,11 @@ class RegexSet(Generic[RuleT]):
         for position, word in words[bisect_left(words, (start, "")):]:
             if position >= stop:
                 break
-            for key in (word[:1], word[:2], word[:3]) if len(word) > 2 else (word[:1], word):
+            if len(word) > 2:
+                keys: tuple[str, ...] = (word[:1], word[:2], word[:3])
+            else:
+                keys = (word[:1], word, word + _EXACT)
+            for key in keys:
                 rule_indexes = by_key.get(key)
                 if rule_indexes is None:
                     continue

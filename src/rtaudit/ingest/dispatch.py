@@ -1,0 +1,170 @@
+"""Any note file to text: choose the reader by content (magic bytes, MSH, JSON, markup), then by extension.
+
+A file whose content contradicts its name, an unknown or binary file, an empty, truncated, oversized or
+undecodable one becomes an ``IngestError`` with a clear reason that never quotes the note.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rtaudit.ingest.limits import DEFAULT_LIMITS, ReadLimits
+from rtaudit.ingest.text import IngestError, NoteText, decode_text
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".note", ".asc", ""})
+SUFFIX_FORMATS = {".rtf": "rtf", ".docx": "docx", ".pdf": "pdf", ".html": "html", ".htm": "html",
+                  ".xhtml": "html", ".hl7": "hl7", ".json": "fhir"} | {s: "txt" for s in TEXT_SUFFIXES}
+CONTENT_TYPES = {"text/plain": "txt", "text/html": "html", "application/xhtml+xml": "html", "text/rtf": "rtf",
+                 "application/rtf": "rtf", "application/pdf": "pdf",
+                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+                 "application/hl7-v2": "hl7", "x-application/hl7-v2+er7": "hl7"}
+_REFUSED_MAGIC = (
+    (b"\xd0\xcf\x11\xe0", "legacy Word .doc or encrypted Office file (OLE2); save it as .docx"),
+    (b"\x89PNG", "PNG image, no text layer; run OCR on it first"),
+    (b"\xff\xd8\xff", "JPEG image, no text layer; run OCR on it first"),
+    (b"GIF8", "GIF image, no text layer"),
+    (b"II*\x00", "TIFF image, no text layer; run OCR on it first"),
+    (b"MM\x00*", "TIFF image, no text layer; run OCR on it first"),
+    (b"\x1f\x8b", "gzip archive; unpack it first"),
+    (b"7z\xbc\xaf", "7-Zip archive; unpack it first"),
+    (b"Rar!", "RAR archive; unpack it first"),
+    (b"\x7fELF", "executable, not a note"),
+    (b"MZ", "executable, not a note"),
+)
+_HTML_MARKERS = (b"<!doctype html", b"<html", b"<body", b"<head", b"<div", b"<p>", b"<p ", b"<table", b"<br")
+_MAX_DEPTH = 1
+
+
+def sniff(data: bytes, suffix: str = "", content_type: str = "") -> str:
+    """The reader for ``data``: ``txt``, ``rtf``, ``docx``, ``pdf``, ``html``, ``hl7`` or ``fhir``.
+
+    Content decides when it is unambiguous; the declared content type or the file extension decides the rest.
+    Raises ``IngestError`` (without the file name; the caller adds it) for files no reader can take.
+    """
+    head = data[:1024]
+    for magic, reason in _REFUSED_MAGIC:
+        if head.startswith(magic):
+            raise IngestError(reason)
+    if b"%PDF-" in head:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"{\\rtf"):
+        return "rtf"
+    if stripped.startswith((b"MSH|", b"FHS|", b"BHS|")):
+        return "hl7"
+    if stripped.startswith(b"{") and b'"resourceType"' in data[:65536]:
+        return "fhir"
+    declared = CONTENT_TYPES.get(content_type.split(";")[0].strip().lower())
+    expected = declared or SUFFIX_FORMATS.get(suffix.lower())
+    lowered = stripped[:512].lower()
+    if expected in (None, "txt", "html") and lowered.startswith(b"<") and any(m in lowered for m in _HTML_MARKERS):
+        return "html"
+    if expected in ("pdf", "docx", "rtf", "hl7"):
+        raise IngestError(f"not a valid {expected.upper()} file (its content does not start like one)")
+    if expected == "fhir":
+        raise IngestError("JSON that is not a FHIR DocumentReference or Bundle")
+    if expected is None:
+        if declared is None and content_type and not suffix:
+            raise IngestError(f"attachment of unknown type '{content_type[:60]}'")
+        raise IngestError(f"unknown file type '{suffix[:20]}' (rename it .txt to read it as text)")
+    return expected
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _plain_text(data: bytes, source: str, content_type: str) -> tuple[str, str]:
+    charset = _charset(content_type)
+    if charset:
+        try:
+            text = data.decode(charset).lstrip("\ufeff")
+            if text.strip():
+                return text.replace("\r\n", "\n").replace("\r", "\n"), charset
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_text(data, source)
+
+
+def read_bytes(data: bytes, source: str, *, suffix: str = "", content_type: str = "", base: Path | None = None,
+               limits: ReadLimits = DEFAULT_LIMITS, depth: int = 0) -> NoteText:
+    """Read note bytes of any supported format. ``base`` is the folder references inside the file are relative to."""
+    if not data.strip():
+        raise IngestError(f"{source}: empty file")
+    if len(data) > limits.max_bytes:
+        raise IngestError(f"{source}: {len(data)} bytes, over the {limits.max_bytes}-byte limit")
+    try:
+        kind = sniff(data, suffix, content_type)
+    except IngestError as exc:
+        raise IngestError(f"{source}: {exc}") from None
+    folder = base or Path.cwd()
+
+    def attachment(payload: bytes, inner_type: str, inner_source: str) -> NoteText:
+        if depth >= _MAX_DEPTH:
+            raise IngestError(f"{inner_source}: attachment nested inside another attachment; not read")
+        return read_bytes(payload, inner_source, content_type=inner_type, base=folder, limits=limits,
+                          depth=depth + 1)
+
+    if kind == "txt":
+        text, encoding = _plain_text(data, source, content_type)
+    elif kind == "rtf":
+        from rtaudit.ingest.rtf import read_rtf
+
+        text, encoding = read_rtf(data, source)
+    elif kind == "docx":
+        from rtaudit.ingest.docx import read_docx
+
+        text, encoding = read_docx(data, source, limits), "utf-8"
+    elif kind == "pdf":
+        from rtaudit.ingest.pdf import read_pdf
+
+        text, encoding = read_pdf(data, source, limits), "pdf-text"
+    elif kind == "html":
+        from rtaudit.ingest.html import read_html
+
+        text, encoding = read_html(data, source)
+    elif kind == "hl7":
+        from rtaudit.ingest.hl7 import read_hl7
+
+        text, encoding, inner = read_hl7(data, source, attachment)
+        kind = f"hl7/{inner}" if inner and inner != "txt" else kind
+    else:
+        from rtaudit.ingest.fhir import read_fhir
+
+        note = read_fhir(data, source, attachment, folder, limits)
+        text, encoding = note.text, note.encoding
+        kind = f"fhir/{note.format}" if note.format != "txt" else "fhir"
+    if len(text) > limits.max_chars:
+        raise IngestError(f"{source}: {len(text)} characters of text, over the {limits.max_chars}-character limit")
+    return NoteText(text=text, format=kind, encoding=encoding, path=None)
+
+
+def read_file_bytes(path: str | Path, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
+    """The bytes of a note file, refusing what is not a regular file or is over the size limit."""
+    file = Path(path)
+    if not file.exists():
+        raise IngestError(f"{file}: no such file")
+    if not file.is_file():
+        raise IngestError(f"{file}: not a regular file")
+    size = file.stat().st_size
+    if size > limits.max_bytes:
+        raise IngestError(f"{file}: {size} bytes, over the {limits.max_bytes}-byte limit")
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{file}: cannot read ({exc.strerror})") from None
+
+
+def read_any(path: str | Path, limits: ReadLimits = DEFAULT_LIMITS) -> NoteText:
+    """Read a note file of any supported format; references inside it are followed only within ``limits.roots``
+    (by default the file's own folder)."""
+    file = Path(path)
+    data = read_file_bytes(file, limits)
+    note = read_bytes(data, str(file), suffix=file.suffix, base=file.parent, limits=limits)
+    return NoteText(text=note.text, format=note.format, encoding=note.encoding, path=str(file))

@@ -1,0 +1,133 @@
+"""Regression tests, each named after the mistake it caught on a development note."""
+
+from __future__ import annotations
+
+import pytest
+
+from rtaudit.api import check_note
+
+
+def test_key_value_on_a_prose_sentence_with_a_colon_is_not_a_template_field(status_of):
+    text = ("After coaching, two CT data sets were acquired: one free-breathing and one during a voluntary deep "
+            "inspiration breath-hold.")
+    assert status_of(text, "imaging_modality") == "present"
+
+
+def test_free_breathing_negates_motion_management_only(status_of):
+    text = "Planning CT acquired free-breathing with gating considered unnecessary."
+    assert status_of(text, "imaging_modality") == "present"
+
+
+def test_long_key_value_line_is_still_a_section_header(status_of):
+    text = ("CLINICAL TREATMENT PLANNING\nPrior RT:        2018 - right breast and supraclavicular region, 50 Gy in "
+            "25 fractions using\n                 tangential fields plus an SCV field (outside facility)\n"
+            "Treatment area:  L4 vertebral body (single area)\n")
+    assert status_of(text, "tangential_ports") == "historical"
+
+
+def test_key_starting_with_a_digit_starts_its_own_line_unit(status_of):
+    text = "Imaging: Helical CT abdomen, 2 mm, with IV and oral contrast\n4DCT: Deferred to 03/24/2025\n"
+    assert status_of(text, "respiratory_motion_assessment") == "hypothetical"
+    assert status_of(text, "contrast") == "present"
+
+
+def test_parenthesised_number_word_counts_areas(findings_of):
+    text = "Sites simulated today (two):\n  - left hip\n  - right femur\nT8 as a third site once the MRI is reviewed.\n"
+    assert findings_of(text)["treatment_area_count"].value == 2
+
+
+def test_numeric_value_zero_point_five_is_not_a_none_value(status_of):
+    assert status_of("Bolus:           0.5 cm tissue-equivalent bolus every other day\n", "bolus") == "present"
+
+
+def test_earlier_today_is_this_episode(status_of):
+    text = "Simulation:       CT simulation completed earlier today (supine, lower-body Vac-Lok)\n"
+    assert status_of(text, "simulation_performed") == "present"
+
+
+def test_bystander_inside_a_failed_attempt_is_not_negated(status_of):
+    text = "Severe kyphosis; a Vac-Lok cushion was tried at simulation and not tolerated.\n"
+    assert status_of(text, "immobilization") == "negated"
+    assert status_of(text, "simulation_performed") == "present"
+
+
+def test_considered_but_not_required_negates_the_device(status_of):
+    text = ("I considered custom Cerrobend blocks to shield the larynx, but they are not required: the larynx lies "
+            "outside the fields as drawn.")
+    assert status_of(text, "complex_blocking") == "negated"
+
+
+def test_template_entry_selected_in_error_documents_nothing(status_of):
+    text = ('Blocking:\n  Open fields - no blocks (the "multiple blocks" entry below was selected\n'
+            '                  in error by the template default)\n')
+    assert status_of(text, "multiple_blocks") == "negated"
+
+
+def test_self_declared_complexity_line_is_not_evidence(findings_of):
+    text = "Complexity ...... [ ] Simple  [x] Intermediate - multiple blocks  [ ] Complex\n"
+    assert "multiple_blocks" not in findings_of(text)
+
+
+def test_abbreviation_in_brackets_shares_the_assertion_of_its_long_form(status_of):
+    text = "We will consider deep inspiration breath hold (DIBH) with AlignRT surface monitoring."
+    assert status_of(text, "motion_management") == "hypothetical"
+
+
+def test_future_attempt_is_hypothetical_not_negated(status_of):
+    assert status_of("A repeat 4DCT will be attempted at a re-sim next week.", "respiratory_motion_assessment") == \
+        "hypothetical"
+
+
+def test_conditional_intent_is_not_negated_by_no_other_disease(status_of):
+    text = "If restaging shows no other disease, the goal will be curative; otherwise palliative."
+    assert status_of(text, "treatment_intent") == "hypothetical"
+
+
+def test_knee_sponge_and_straps_are_not_immobilization(status_of):
+    assert status_of("Immobilization: None. Standard headrest, knee sponge and ankle roll only.",
+                     "immobilization") == "negated"
+
+
+def test_bgrt_unit_named_alone_is_not_pet_acquisition(status_of):
+    assert status_of("kVCT acquired on the BgRT unit, 2 mm, free breathing.", "pet_ct_acquisition") is None
+
+
+def test_technologist_cosignature_is_not_a_physician_signature(status_of):
+    text = ("Documented and e-signed by: J. Testwell, RT(T)  06/04/2025 11:48\n"
+            "Co-signed: P. Testwell, CNMT  06/04/2025 11:52\n"
+            "Attending physician review / signature: not yet signed\n")
+    assert status_of(text, "physician_signature") == "negated"
+
+
+def test_dosimetry_sites_are_not_treatment_areas(findings_of):
+    text = "- OSLD in vivo dosimetry at ten sites on fraction 1.\n"
+    assert "treatment_area_count" not in findings_of(text)
+
+
+def test_per_area_beam_pairs_are_not_a_port_total(findings_of):
+    text = ("There are two separate treatment areas. The adrenal mass will be treated with AP/PA opposed fields and "
+            "the humerus with AP/PA opposed fields.")
+    findings = findings_of(text)
+    assert findings["treatment_area_count"].value == 2 and "port_count" not in findings
+
+
+def test_megavoltage_energy_is_not_a_port_count(findings_of):
+    text = "one area, the whole bladder, using AP/PA parallel-opposed 10 MV fields without blocks."
+    assert findings_of(text)["port_count"].value == 2
+
+
+def test_addendum_correction_wins_over_the_body():
+    text = ("CT SIMULATION - PELVIS\nSimulation: CT simulation performed, supine, Vac-Lok.\n"
+            "Contrast: IV contrast (Omnipaque) planned to outline the nodal vessels.\n"
+            "Treatment areas: pelvis, para-aortic nodes\n\nADDENDUM 06/02/2025\nCorrection: IV contrast was NOT "
+            "administered; IV access failed.\nElectronically signed by Ada Testwell, MD on 06/02/2025 12:00\n")
+    (verdict,) = check_note(text, ["77290"]).codes
+    assert (verdict.verdict, verdict.supported_code, verdict.missing) == ("downcode", "77285", ["contrast"])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The thoracic tumor board recommended postoperative radiotherapy, and the intent is curative.", "present"),
+    ("The treatment intent is therefore to be determined after restaging.", "hypothetical"),
+])
+def test_recommendation_scope_stops_before_a_new_clause(status_of, text, expected):
+    assert status_of(text, "treatment_intent") == expected
