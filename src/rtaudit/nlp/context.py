@@ -69,6 +69,7 @@ class ContextEngine:
         self.rules = rules
         self.default_max_scope = default_max_scope
         self._lexicon = RegexSet([(r.to_regex(), r) for r in rules])
+        self._forms: dict[tuple, tuple[list[tuple[int, int, bool]], int | None]] = {}
 
     # -- triggers -------------------------------------------------------------------------------------------
     def find_triggers(self, text: str, start: int, end: int, reference_year: int | None = None,
@@ -145,11 +146,7 @@ class ContextEngine:
     def template_form(self, text: str, start: int, end: int, unit: tuple[int, int], triggers: list[Trigger],
                       label: str | None = None) -> Assertion | None:
         """Checkbox and ``Key: value`` forms; None when the unit is prose."""
-        unit_text = text[unit[0]:unit[1]]
-        boxes = [(unit[0] + m.start(), unit[0] + m.end(), bool(_CHECKED.search(m.group(0))))
-                 for m in _BOX.finditer(unit_text)]
-        key = _KEY.match(unit_text)
-        key_end = unit[0] + key.end() if key and len(key.group(0).split()) <= 6 else None
+        boxes, key_end = self._unit_form(text, unit)
         if boxes:
             return self._checkbox_form(text, start, end, unit, boxes, key_end)
         if key_end is not None and end <= key_end:
@@ -168,6 +165,22 @@ class ContextEngine:
                 trigger = min(leading, key=lambda t: PRIORITY[t.category])
                 return Assertion(trigger.category, trigger, "key-value")
         return None
+
+    def _unit_form(self, text: str, unit: tuple[int, int]) -> tuple[list[tuple[int, int, bool]], int | None]:
+        """The checkboxes of a unit and where its ``Key:`` ends (cached: a unit holds several mentions)."""
+        cache_key = (unit[0], text[unit[0]:unit[1]])
+        cached = self._forms.get(cache_key)
+        if cached is None:
+            unit_text = text[unit[0]:unit[1]]
+            boxes = [(unit[0] + m.start(), unit[0] + m.end(), bool(_CHECKED.search(m.group(0))))
+                     for m in _BOX.finditer(unit_text)] if ("[" in unit_text or "(" in unit_text
+                                                             or any(c in unit_text for c in "☐☒☑✅")) else []
+            key = _KEY.match(unit_text)
+            key_end = unit[0] + key.end() if key and len(key.group(0).split()) <= 6 else None
+            if len(self._forms) > 4096:
+                self._forms.clear()
+            cached = self._forms[cache_key] = (boxes, key_end)
+        return cached
 
     def _checkbox_form(self, text: str, start: int, end: int, unit: tuple[int, int],
                        boxes: list[tuple[int, int, bool]], key_end: int | None) -> Assertion | None:

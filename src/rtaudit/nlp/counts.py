@@ -7,7 +7,10 @@ Each count found is a mention with an integer value and a rank (0 = stated numbe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from rtaudit.nlp.regexset import RegexSet
 
 NUMBER_WORDS = {
     "one": 1, "single": 1, "a single": 1, "solitary": 1, "two": 2, "pair of": 2, "a pair of": 2, "both": 2,
@@ -105,7 +108,7 @@ def _list_items(value: str) -> list[str]:
 def find_area_counts(text: str) -> list[CountMention]:
     """Treatment-area counts: stated numbers, ``(1 area)``, ``Treatment areas:`` lists, numbered sites."""
     found: list[CountMention] = []
-    for match in _AREA_EXPLICIT.finditer(text):
+    for match in _word_matches(text, "area"):
         value = _number(match.group("n"))
         clause_start = max(text.rfind("\n", 0, match.start()), text.rfind(". ", 0, match.start())) + 1
         if value and not _MEASUREMENT.search(text, clause_start, match.start()):
@@ -140,7 +143,7 @@ def find_area_counts(text: str) -> list[CountMention]:
         if items:
             found.append(CountMention("treatment_area_count", match.start(), match.end("items"), len(items), 1,
                                       "treatment_area_count/listed"))
-    numbered = list(_NUMBERED_SITE.finditer(text))
+    numbered = list(_word_matches(text, "numbered-site"))
     if len(numbered) >= 2:
         top = max(numbered, key=lambda m: int(m.group("n")))
         found.append(CountMention("treatment_area_count", top.start(), top.end(), int(top.group("n")), 1,
@@ -151,11 +154,10 @@ def find_area_counts(text: str) -> list[CountMention]:
 def find_port_counts(text: str) -> list[CountMention]:
     """Port counts: stated numbers, ``N-field box``, ``Fields:`` lists of beam directions, AP/PA-style pairs."""
     found: list[CountMention] = []
-    for pattern in (_PORT_EXPLICIT, _PORT_BOX):
-        for match in pattern.finditer(text):
-            value = _number(match.group("n"))
-            if value and not any(m.start <= match.start() < m.end for m in found):
-                found.append(CountMention("port_count", match.start(), match.end(), value, 0, "port_count/stated"))
+    for match in list(_word_matches(text, "port")) + list(_word_matches(text, "port-box")):
+        value = _number(match.group("n"))
+        if value and not any(m.start <= match.start() < m.end for m in found):
+            found.append(CountMention("port_count", match.start(), match.end(), value, 0, "port_count/stated"))
     for match in _PORT_KEY.finditer(text):
         value = match.group("value")
         if _PORT_EXPLICIT.search(value) or _PORT_BOX.search(value):
@@ -164,14 +166,34 @@ def find_port_counts(text: str) -> list[CountMention]:
         if len(items) >= 2 and all(_DIRECTION.match(item.strip()) for item in items):
             found.append(CountMention("port_count", match.start("value"), match.end(), len(items), 1,
                                       "port_count/enumerated"))
-    for pattern, value, rule in _PORT_PAIRS:
-        for match in pattern.finditer(text):
+    for _, value, rule in _PORT_PAIRS:
+        for match in _word_matches(text, rule):
             if _PER_AREA.match(text, match.end()):
                 continue  # "AP/PA at each site": not a single total
             if any(m.start <= match.start() < m.end for m in found):
                 continue
             found.append(CountMention("port_count", match.start(), match.end(), value, 2, rule))
     return found
+
+
+_WORD_RULES = RegexSet(
+    [(_AREA_EXPLICIT.pattern, "area"), (_NUMBERED_SITE.pattern, "numbered-site"), (_PORT_EXPLICIT.pattern, "port"),
+     (_PORT_BOX.pattern, "port-box")] + [(pattern.pattern, rule) for pattern, _, rule in _PORT_PAIRS]
+)
+
+
+def _word_matches(text: str, rule: str) -> Iterator[re.Match[str]]:
+    """Matches of one of the word-anchored count rules (all found in one pass over the note's words)."""
+    cached = _LAST_MATCHES
+    if cached[0] is not text:
+        grouped: dict[str, list[re.Match[str]]] = {}
+        for name, match in _WORD_RULES.matches(text):
+            grouped.setdefault(name, []).append(match)
+        cached[0], cached[1] = text, grouped
+    return iter(cached[1].get(rule, ()))
+
+
+_LAST_MATCHES: list = [None, {}]
 
 
 def find_counts(text: str) -> list[CountMention]:

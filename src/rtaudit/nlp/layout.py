@@ -16,6 +16,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣>]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2
 _KEY_VALUE = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9 /&()#'.,+-]{0,48}?\s*(?::|\.{3,}|\s-\s)")
 _BOX_START = re.compile(r"^\s*(?:\[[ xX✓✔]?\]|[☐☒☑]|\( ?[xX]? ?\))")
 _TABLE_ROW = re.compile(r"\|.*\||\t.*\t|\S {3,}\S.* {3,}\S")
+_HEADER_COLON = re.compile(r"[ \t]*(?::|\.{3,}|-{1,2}\s|—\s)")
 _DECORATION = re.compile(r"^[\s=*#_~-]+|[\s=*#_~:-]+$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREVIATION_BEFORE = re.compile(
@@ -43,22 +44,25 @@ class SectionMatcher:
 
     def __init__(self, rules: list[SectionRule]):
         self.rules = rules
-        self._known = [(rule, re.compile(rf"^\s*(?:{rule.to_regex()})", re.IGNORECASE)) for rule in rules]
+        parts, self._owner, group = [], {}, 1
+        for rule in rules:
+            regex = rule.to_regex()
+            self._owner[group] = rule
+            parts.append(f"({regex})")
+            group += 1 + re.compile(regex).groups
+        after = r"(?=[ \t]*(?::|\.{3,}|-{1,2}\s|—\s)|[\s=*#_~:-]*$)"
+        self._known = re.compile(rf"^\s*(?:{'|'.join(parts)}){after}", re.IGNORECASE) if parts else None
 
     def match(self, line: str) -> tuple[str, str, int, bool] | None:
         """For a header line return (name, kind, header length, has inline content), else None."""
         stripped = line.strip()
         if not stripped or _BOX_START.match(stripped):
             return None
-        for rule, pattern in self._known:
-            found = pattern.match(line)
-            if not found:
-                continue
+        found = self._known.match(line) if self._known is not None else None
+        if found:
+            rule = self._owner[found.lastindex or 1]
             rest = line[found.end():]
-            colon = re.match(r"\s*(?::|\.{3,}|-{1,2}\s|—\s)", rest)
-            bare = not _DECORATION.sub("", rest).strip()
-            if colon is None and not bare:
-                continue
+            colon = _HEADER_COLON.match(rest)
             header_end = found.end() + (colon.end() if colon else len(rest.rstrip("\n")))
             content = line[header_end:].strip()
             return _DECORATION.sub("", found.group(0)).upper(), rule.kind, header_end, bool(content)

@@ -23,8 +23,8 @@ except ImportError:  # pragma: no cover - Python 3.10
 
 RuleT = TypeVar("RuleT")
 
-_PREFIX = 3
-_MAX_KEYS = 64
+_PREFIX = 4
+_MAX_KEYS = 300
 _WORD = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"\w")
 
@@ -192,13 +192,32 @@ class RegexSet(Generic[RuleT]):
                 for key in keys:
                     self._by_key[key].append(index)
         self._by_key = dict(self._by_key)
+        self._word_rules: dict[str, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._rules)
 
+    def _rules_for(self, word: str) -> tuple[int, ...]:
+        """The rules worth trying at a word (by its first letters, or the whole short word); memoised, since the
+        vocabulary of notes repeats."""
+        if len(word) >= _PREFIX:
+            keys = [word[:size] for size in range(1, _PREFIX + 1)]
+        else:
+            keys = [word[:size] for size in range(1, len(word) + 1)] + [word + _EXACT]
+        found = tuple(sorted({i for key in keys for i in self._by_key.get(key, ())}))
+        if len(self._word_rules) > 50_000:
+            self._word_rules.clear()
+        self._word_rules[word] = found
+        return found
+
     def rule(self, index: int) -> RuleT:
         """The rule at ``index`` (as returned by :meth:`candidates`)."""
         return self._rules[index]
+
+    def matches(self, text: str, index: TextIndex | None = None) -> list[tuple[RuleT, re.Match[str]]]:
+        """Every match of every rule with its match object (for groups), in text order; overlaps are kept."""
+        return [(self._rules[rule_index], self._compiled[rule_index].match(text, begin))
+                for begin, _, rule_index in self.candidates(text, 0, None, index)]
 
     def candidates(self, text: str, start: int = 0, end: int | None = None, index: TextIndex | None = None
                    ) -> list[tuple[int, int, int]]:
@@ -206,23 +225,19 @@ class RegexSet(Generic[RuleT]):
         stop = len(text) if end is None else end
         index = index if index is not None and index.text is text else TextIndex.of(text)
         found: list[tuple[int, int, int]] = []
-        by_key, compiled = self._by_key, self._compiled
+        compiled = self._compiled
         words = index.words
+        word_rules = self._word_rules
         for position, word in words[bisect_left(words, (start, "")):]:
             if position >= stop:
                 break
-            if len(word) > 2:
-                keys: tuple[str, ...] = (word[:1], word[:2], word[:3])
-            else:
-                keys = (word[:1], word, word + _EXACT)
-            for key in keys:
-                rule_indexes = by_key.get(key)
-                if rule_indexes is None:
-                    continue
-                for rule_index in rule_indexes:
-                    match = compiled[rule_index].match(text, position, stop)
-                    if match is not None and match.end() > position:
-                        found.append((position, -match.end(), rule_index))
+            rule_indexes = word_rules.get(word)
+            if rule_indexes is None:
+                rule_indexes = self._rules_for(word)
+            for rule_index in rule_indexes:
+                match = compiled[rule_index].match(text, position, stop)
+                if match is not None and match.end() > position:
+                    found.append((position, -match.end(), rule_index))
         for rule_index in self._scanned:
             for match in compiled[rule_index].finditer(text, start, stop):
                 if match.end() > match.start():

@@ -49,6 +49,11 @@ _DATE_FIELD = re.compile(rf"\b(?:date(?: signed)?|signed on|signature date)\s*[:
                          re.IGNORECASE)
 
 
+#: Words one of which every signature form or unsigned form contains (a cheap filter before the regexes).
+_SIGNATURE_WORDS = ("sign", "attest", "authenticat", "approv", "verif", "/s/", "dictated", "dbnr", "draft",
+                    "preliminary", "incomplete")
+
+
 @dataclass(frozen=True)
 class SignatureMention:
     """A signature-related mention. ``status`` is forced (not left to the assertion layer)."""
@@ -76,9 +81,15 @@ def find_signatures(text: str) -> list[SignatureMention]:
     mentions: list[SignatureMention] = []
     offset = 0
     lines = text.split("\n")
+    lower = text.lower()
+    if not any(word in lower for word in _SIGNATURE_WORDS):
+        return mentions
     for index, line in enumerate(lines):
         line_start = offset
         offset += len(line) + 1
+        low_line = lower[line_start:line_start + len(line)]
+        if not any(word in low_line for word in _SIGNATURE_WORDS):
+            continue
         unsigned = _UNSIGNED.search(line)
         if unsigned:
             mentions.append(SignatureMention("physician_signature", line_start + unsigned.start(),
