@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rtaudit.nlp.components import assert_matches
+from rtaudit.nlp.context import reference_year
 from rtaudit.nlp.layout import analyse_layout
 from rtaudit.nlp.pipeline import load_pipeline
 
@@ -12,23 +13,29 @@ from rtaudit.nlp.pipeline import load_pipeline
 def classify(sentence: str, start: int, end: int) -> dict[str, Any]:
     """Classify the target ``sentence[start:end]``.
 
-    Returns ``negated``, ``hypothetical``, ``historical`` and ``experiencer_other`` flags, the ``status`` word
-    (present / negated / hypothetical / historical / absent / other_experiencer) and the deciding ``trigger``
-    (text, offsets, category, rule) or None.
+    Returns the ``status`` the pipeline would give (present / negated / hypothetical / historical / absent /
+    other_experiencer) with its deciding ``trigger`` (text, offsets, category, rule) or None, and independent
+    ``negated``, ``hypothetical``, ``historical`` and ``experiencer_other`` flags: each is set when any trigger of
+    that kind reaches the target ("no history of X" is both negated and historical), or when it is the status.
     """
     if not 0 <= start < end <= len(sentence):
         raise ValueError(f"target offsets {start}-{end} are outside the sentence (length {len(sentence)})")
     nlp = load_pipeline()
+    engine = nlp.get_pipe("assertion").engine
     layout = analyse_layout(sentence, nlp.get_pipe("layout").matcher)
     units = [list(unit) for unit in layout.units] or [[0, len(sentence)]]
     match = {"label": None, "rule": "target", "start": start, "end": end}
-    ((_, assertion, _, _),) = assert_matches(sentence, [match], units, layout.sections,
-                                             nlp.get_pipe("assertion").engine)
+    ((_, assertion, section, unit),) = assert_matches(sentence, [match], units, layout.sections, engine)
+    triggers, terminators = engine.find_triggers(sentence, unit[0], unit[1], reference_year(sentence))
+    flags = {t.category for t in engine.covering(sentence, start, end, unit, triggers, terminators)}
+    flags.add(assertion.status)
+    if section is not None and section.kind in ("historical", "hypothetical") and start >= section.header_end:
+        flags.add(section.kind)
     return {
-        "negated": assertion.status == "negated",
-        "hypothetical": assertion.status == "hypothetical",
-        "historical": assertion.status == "historical",
-        "experiencer_other": assertion.status == "other_experiencer",
+        "negated": "negated" in flags,
+        "hypothetical": "hypothetical" in flags,
+        "historical": "historical" in flags,
+        "experiencer_other": "other_experiencer" in flags,
         "status": assertion.status,
         "trigger": assertion.trigger.as_dict() if assertion.trigger else None,
     }

@@ -95,6 +95,8 @@ class ContextEngine:
                                     elements))
         if reference_year is not None:
             for found in _YEAR.finditer(text, start, end):
+                if _MONTH_BEFORE.search(text, max(0, found.start() - 12), found.start()):
+                    continue  # a dated event ("Jan 2005") is part of the story, not a prior episode
                 if int(found.group(0)) < reference_year:
                     triggers.append(Trigger("historical", "hist/earlier-year", found.start(), found.end(),
                                             found.group(0), "both", 6))
@@ -121,25 +123,28 @@ class ContextEngine:
             return len(_WORD.findall(text, end, trigger.start)) <= limit
         return False
 
+    def covering(self, text: str, start: int, end: int, unit: tuple[int, int], triggers: list[Trigger],
+                 terminators: list[tuple[int, str]], label: str | None = None) -> list[Trigger]:
+        """Every trigger whose scope reaches the mention ``text[start:end]``."""
+        found = []
+        for trigger in triggers:
+            if trigger.elements is not None and label not in trigger.elements:
+                continue  # a trigger for named elements only (a target of unknown type is not one of them)
+            if trigger.start < end and start < trigger.end and not _governs_overlap(text, trigger, start, end):
+                continue  # a trigger inside the mention itself is part of its name
+            if self._covers(text, trigger, start, end, terminators, unit):
+                found.append(trigger)
+        return found
+
     def classify_in_unit(self, text: str, start: int, end: int, unit: tuple[int, int],
                          triggers: list[Trigger], terminators: list[tuple[int, str]], label: str | None = None
                          ) -> Assertion:
-        """Classic ConText for one mention: the strongest trigger whose scope reaches it."""
-        best: Trigger | None = None
-        for trigger in triggers:
-            if trigger.elements is not None and label is not None and label not in trigger.elements:
-                continue
-            if trigger.start < end and start < trigger.end and not _governs_overlap(trigger, start, end):
-                continue  # a trigger inside the mention itself is part of its name
-            if not self._covers(text, trigger, start, end, terminators, unit):
-                continue
-            if best is None or PRIORITY[trigger.category] < PRIORITY[best.category] or (
-                PRIORITY[trigger.category] == PRIORITY[best.category]
-                and _distance(trigger, start, end) < _distance(best, start, end)
-            ):
-                best = trigger
-        if best is None:
+        """Classic ConText for one mention: the strongest trigger whose scope reaches it (the nearest among
+        equals)."""
+        covering = self.covering(text, start, end, unit, triggers, terminators, label)
+        if not covering:
             return Assertion("present")
+        best = min(covering, key=lambda t: (PRIORITY[t.category], _distance(t, start, end)))
         return Assertion(best.category, best, "trigger")
 
     # -- templated forms ------------------------------------------------------------------------------------
@@ -160,7 +165,7 @@ class ContextEngine:
             first_words_end = _nth_word_end(text, key_end, unit[1], 5)
             leading = [t for t in triggers if key_end <= t.start < first_words_end
                        and t.category in ("negated", "hypothetical", "historical")
-                       and (t.elements is None or label is None or label in t.elements)]
+                       and (t.elements is None or label in t.elements)]
             if leading:
                 trigger = min(leading, key=lambda t: PRIORITY[t.category])
                 return Assertion(trigger.category, trigger, "key-value")
@@ -222,10 +227,12 @@ class ContextEngine:
         in_unit = self.classify_in_unit(text, start, end, unit, triggers, terminators, label)
         if in_unit.status != "present":
             return in_unit
-        if section is not None and section.kind in ("historical", "hypothetical") and start >= section.header_end:
-            trigger = Trigger(section.kind, f"section/{section.name.lower()}", section.start, section.header_end,
+        if section is not None and section.kind in ("historical", "context", "hypothetical") and \
+                start >= section.header_end:
+            category = "historical" if section.kind == "context" else section.kind
+            trigger = Trigger(category, f"section/{section.name.lower()}", section.start, section.header_end,
                               section.name)
-            return Assertion(section.kind, trigger, "section")
+            return Assertion(category, trigger, "section")
         return in_unit
 
 
@@ -241,11 +248,12 @@ def _abbreviation_parenthesis(text: str, position: int) -> bool:
     return bool(_ABBREVIATION_CLOSE.search(text, max(0, position - 14), position + 1))
 
 
-def _governs_overlap(trigger: Trigger, start: int, end: int) -> bool:
-    """A trigger overlapping a mention counts when it is a prefix of it ("non" in "noncontrast") or when the mention
+def _governs_overlap(text: str, trigger: Trigger, start: int, end: int) -> bool:
+    """A trigger overlapping a mention counts when it is a prefix of a one-word mention ("non" in "noncontrast",
+    not in "nondilated left ventricle") or when the mention
     is the head or the tail of the trigger phrase ("Pending signature", "Outside MRI"); a mention in the middle of a
     long trigger ("tried at simulation and not tolerated") is only a bystander."""
-    prefix = trigger.start == start and trigger.end < end
+    prefix = trigger.start == start and trigger.end < end and not any(c.isspace() for c in text[start:end])
     contains = trigger.start <= start and end <= trigger.end and (trigger.start, trigger.end) != (start, end)
     at_edge = trigger.start == start or trigger.end == end
     first_word = _WORD.match(trigger.text)
@@ -278,7 +286,15 @@ def _value_trigger(text: str, start: int, end: int) -> Trigger:
 
 
 _ANY_YEAR = re.compile(r"(?<!\d)(?:19[6-9]\d|20[0-4]\d)(?!\d)")
-_FULL_DATE = re.compile(r"\d{1,2}[/-]\d{1,2}[/-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}")
+_FULL_DATE = re.compile(
+    r"\d{1,2}[/-]\d{1,2}[/-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? (?:19|20)\d{2}",
+    re.IGNORECASE,
+)
+
+
+_MONTH_BEFORE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s*(?:\d{1,2},?\s*)?$",
+                           re.IGNORECASE)
 
 
 def reference_year(text: str, today: int | None = None) -> int:

@@ -101,7 +101,7 @@ class ContextRule(_MatchSpec):
 class SectionRule(_MatchSpec):
     """One line of ``sections.jsonl``: a header name and what mentions under it usually mean."""
 
-    kind: Literal["current", "historical", "hypothetical", "addendum", "ignore"] = "current"
+    kind: Literal["current", "historical", "context", "hypothetical", "addendum", "ignore"] = "current"
 
 
 #: The pattern files of ``patterns/`` and the model that validates each.
