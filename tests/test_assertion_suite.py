@@ -26,7 +26,7 @@ def _offsets(case: dict) -> tuple[int, int]:
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_assertion_case(case):
     start, end = _offsets(case)
-    result = classify(case["text"], start, end)
+    result = classify(case["text"], start, end, case.get("element"))
     assert result["status"] == EXPECTED_NAME.get(case["expected"], case["expected"]), result["trigger"]
 
 

@@ -10,8 +10,9 @@ from rtaudit.nlp.layout import analyse_layout
 from rtaudit.nlp.pipeline import load_pipeline
 
 
-def classify(sentence: str, start: int, end: int) -> dict[str, Any]:
-    """Classify the target ``sentence[start:end]``.
+def classify(sentence: str, start: int, end: int, element: str | None = None) -> dict[str, Any]:
+    """Classify the target ``sentence[start:end]``; ``element`` is its element id when the target is a piece of
+    radiation-oncology documentation (element-specific lexicon rules then apply too).
 
     Returns the ``status`` the pipeline would give (present / negated / hypothetical / historical / absent /
     other_experiencer) with its deciding ``trigger`` (text, offsets, category, rule) or None, and independent
@@ -24,10 +25,10 @@ def classify(sentence: str, start: int, end: int) -> dict[str, Any]:
     engine = nlp.get_pipe("assertion").engine
     layout = analyse_layout(sentence, nlp.get_pipe("layout").matcher)
     units = [list(unit) for unit in layout.units] or [[0, len(sentence)]]
-    match = {"label": None, "rule": "target", "start": start, "end": end}
+    match = {"label": element, "rule": "target", "start": start, "end": end}
     ((_, assertion, section, unit),) = assert_matches(sentence, [match], units, layout.sections, engine)
     triggers, terminators = engine.find_triggers(sentence, unit[0], unit[1], reference_year(sentence))
-    flags = {t.category for t in engine.covering(sentence, start, end, unit, triggers, terminators)}
+    flags = {t.category for t in engine.covering(sentence, start, end, unit, triggers, terminators, element)}
     flags.add(assertion.status)
     if section is not None and section.kind in ("historical", "hypothetical") and start >= section.header_end:
         flags.add(section.kind)

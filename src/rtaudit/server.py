@@ -35,6 +35,7 @@ from rtaudit.report.model import Report
 log = logging.getLogger("rtaudit.server")
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
 LOOPBACK = "127.0.0.1"
+BEARER = HTTPBearer(auto_error=False, description="the token given to rtaudit serve")
 
 
 def read_token(token_file: str | Path | None = None) -> str | None:
@@ -194,9 +195,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     rules = load_claim_rules(settings.claim_rules)
     audit = AuditLog(settings.audit_db) if settings.audit_db else None
     checker = ClaimChecker(rules=rules, notes_dir=settings.notes_dir, audit=audit, channel="serve")
-    bearer = HTTPBearer(auto_error=False, description="the token given to rtaudit serve")
 
-    def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+    def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
         if settings.token is None:
             return
         given = credentials.credentials.encode() if credentials else b""

@@ -129,7 +129,8 @@ class ClaimChecker:
         decision = self.decide(claim, notes)
         if self.audit is None:
             return decision
-        reasons = [f"line {d.line} {d.code}: {d.decision} ({d.verdict}): {r}" for d in decision.lines for r in d.reasons]
+        reasons = [f"line {d.line} {d.code}: {d.decision} ({d.verdict}): {reason}"
+                   for d in decision.lines for reason in d.reasons]
         entry = AuditEntry(channel=self.channel, content_sha256=key,
                            note_sha256=sorted({n.sha256 for n in notes.values()}),
                            codes=[_line_label(line.code, line.modifiers) for line in claim.lines], reasons=reasons,
@@ -144,3 +145,6 @@ class ClaimChecker:
             return self.check(item)
         except NoteError as exc:
             return InputError(claim_id=item.claim_id, source=source, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one claim's failure must not stop the queue; no text in the record
+            return InputError(claim_id=item.claim_id, source=source,
+                              error=f"internal error while deciding this claim ({type(exc).__name__})")

@@ -7,49 +7,45 @@ claim or an :class:`InputError` whose message names the field but never quotes t
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 
 from rtaudit.report.model import ClaimFinding
 from rtaudit.rules.evaluate import Verdict
 
-CODE_PATTERN = r"^[0-9A-Z]{5}$"
+CODE_PATTERN = r"^\s*[0-9A-Za-z]{5}\s*$"  # stored upper-case and trimmed
+MODIFIER_PATTERN = r"^\s*[0-9A-Za-z]{2}\s*$"
 MAX_NOTE_CHARS = 2_000_000
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def _upper(values: list[str]) -> list[str]:
-    return [v.strip().upper() for v in values]
+    model_config = ConfigDict(extra="forbid")
 
 
 class PriorLine(_Strict):
     """A charge already billed in the same course on an earlier claim (used by course rules, never decided)."""
 
     code: str = Field(pattern=CODE_PATTERN)
-    modifiers: list[str] = Field(default_factory=list, max_length=4)
-    units: int = Field(default=1, ge=1, le=999)
-    date_of_service: dt.date
+    modifiers: list[Annotated[str, Field(pattern=MODIFIER_PATTERN)]] = Field(default_factory=list, max_length=4)
+    units: Annotated[int, Strict()] = Field(default=1, ge=1, le=999)
+    date_of_service: dt.date = Field(description="ISO date, YYYY-MM-DD")
 
-    @field_validator("code", mode="before")
+    @field_validator("code")
     @classmethod
-    def _code_upper(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
-
-    @field_validator("modifiers", mode="before")
-    @classmethod
-    def _modifiers_upper(cls, value: Any) -> Any:
-        return _upper(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else value
+    def _code_upper(cls, value: str) -> str:
+        return value.strip().upper()
 
     @field_validator("modifiers")
     @classmethod
-    def _modifier_shape(cls, value: list[str]) -> list[str]:
-        for modifier in value:
-            if len(modifier) != 2 or not modifier.isalnum():
-                raise ValueError("a modifier is two letters or digits")
+    def _modifiers_upper(cls, value: list[str]) -> list[str]:
+        return [v.strip().upper() for v in value]
+
+    @field_validator("date_of_service", mode="before")
+    @classmethod
+    def _date_text(cls, value: Any) -> Any:
+        if not isinstance(value, str | dt.date):
+            raise ValueError("a date of service is an ISO date (YYYY-MM-DD)")
         return value
 
 
@@ -60,20 +56,31 @@ class ClaimLine(PriorLine):
     note: str | None = Field(default=None, max_length=200, description="id of an entry of the claim's notes")
 
 
-class NoteRef(_Strict):
-    """A note linked to the claim: inline text, a path under the notes folder, or a FHIR DocumentReference."""
+class _Note(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=200)
-    text: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
-    path: str | None = Field(default=None, max_length=1000)
-    document_reference: dict[str, Any] | None = None
 
-    @model_validator(mode="after")
-    def _one_source(self) -> NoteRef:
-        given = [name for name in ("text", "path", "document_reference") if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError("a note needs exactly one of text, path or document_reference")
-        return self
+
+class TextNote(_Note):
+    """A note sent inline; its text is kept exactly as sent (evidence offsets point into it)."""
+
+    text: str = Field(max_length=MAX_NOTE_CHARS)
+
+
+class PathNote(_Note):
+    """A note file named relative to the notes folder."""
+
+    path: str = Field(max_length=1000)
+
+
+class DocumentNote(_Note):
+    """A FHIR DocumentReference whose attachment holds the note (base64 ``data`` or a relative ``url``)."""
+
+    document_reference: dict[str, Any]
+
+
+NoteRef = TextNote | PathNote | DocumentNote
 
 
 class Claim(_Strict):
@@ -83,9 +90,10 @@ class Claim(_Strict):
     patient_id: str | None = Field(default=None, max_length=200)
     course_id: str | None = Field(default=None, max_length=200)
     payer: str | None = Field(default=None, max_length=200)
-    place_of_service: str | None = Field(default=None, pattern=r"^\d{2}$")
+    place_of_service: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
     lines: list[ClaimLine] = Field(min_length=1, max_length=500)
-    notes: list[NoteRef] = Field(default_factory=list, max_length=100)
+    notes: list[NoteRef] = Field(default_factory=list, max_length=100,
+                                 description="each note has an id and one of text, path or document_reference")
     prior_lines: list[PriorLine] = Field(default_factory=list, max_length=1000,
                                          description="charges already billed in this course on earlier claims")
 

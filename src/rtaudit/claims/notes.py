@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from rtaudit.claims.fhir import attachment_of
-from rtaudit.claims.model import NoteRef
+from rtaudit.claims.model import DocumentNote, NoteRef, PathNote, TextNote
 from rtaudit.ingest import IngestError, decode_text, read_note
 
 TEXT_TYPES = ("text/plain", "text/x-plain")
@@ -87,9 +87,9 @@ class NoteResolver:
 
     def resolve(self, note: NoteRef) -> ResolvedNote:
         """The text of one linked note."""
-        if note.text is not None:
-            return _resolved(note.id, note.text.replace("\r\n", "\n").replace("\r", "\n"), "txt", None)
-        if note.path is not None:
+        if isinstance(note, TextNote):
+            return _resolved(note.id, note.text, "txt", None)
+        if isinstance(note, PathNote):
             return self._from_path(note.id, note.path)
-        assert note.document_reference is not None
+        assert isinstance(note, DocumentNote)
         return self._from_document_reference(note.id, note.document_reference)

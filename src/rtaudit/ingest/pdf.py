@@ -23,6 +23,8 @@ def read_pdf(data: bytes, source: str, limits: ReadLimits = DEFAULT_LIMITS) -> s
         if reader.is_encrypted and not reader.decrypt(""):
             raise IngestError(f"{source}: encrypted PDF (a password is needed)")
         pages = len(reader.pages)
+        if pages == 0:
+            raise IngestError(f"{source}: corrupt PDF (no readable pages)")
         if pages > limits.max_pages:
             raise IngestError(f"{source}: {pages} pages, over the {limits.max_pages}-page limit")
         texts: list[str] = []

@@ -128,7 +128,7 @@ class ContextEngine:
         """Every trigger whose scope reaches the mention ``text[start:end]``."""
         found = []
         for trigger in triggers:
-            if trigger.elements is not None and label not in trigger.elements:
+            if trigger.elements is not None and not _applies(trigger, label):
                 continue  # a trigger for named elements only (a target of unknown type is not one of them)
             if trigger.start < end and start < trigger.end and not _governs_overlap(text, trigger, start, end):
                 continue  # a trigger inside the mention itself is part of its name
@@ -165,7 +165,7 @@ class ContextEngine:
             first_words_end = _nth_word_end(text, key_end, unit[1], 5)
             leading = [t for t in triggers if key_end <= t.start < first_words_end
                        and t.category in ("negated", "hypothetical", "historical")
-                       and (t.elements is None or label in t.elements)]
+                       and (t.elements is None or _applies(t, label))]
             if leading:
                 trigger = min(leading, key=lambda t: PRIORITY[t.category])
                 return Assertion(trigger.category, trigger, "key-value")
@@ -246,6 +246,11 @@ def _abbreviation_parenthesis(text: str, position: int) -> bool:
     if text[position] == "(":
         return bool(_ABBREVIATION_OPEN.match(text, position))
     return bool(_ABBREVIATION_CLOSE.search(text, max(0, position - 14), position + 1))
+
+
+def _applies(trigger: Trigger, label: str | None) -> bool:
+    """Whether an element-restricted trigger applies to a mention of ``label`` ("*": any documentation element)."""
+    return label is not None and ("*" in (trigger.elements or ()) or label in (trigger.elements or ()))
 
 
 def _governs_overlap(text: str, trigger: Trigger, start: int, end: int) -> bool:

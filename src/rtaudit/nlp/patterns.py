@@ -93,7 +93,7 @@ class ContextRule(_MatchSpec):
     @classmethod
     def _known_elements(cls, value: list[str] | None) -> list[str] | None:
         for element in value or []:
-            if element not in ELEMENTS:
+            if element not in ELEMENTS and element != "*":
                 raise ValueError(f"unknown element id '{element}' (see rtaudit.elements)")
         return value
 

@@ -113,6 +113,10 @@ def _entry(row: dict, line: int, manifest: Path, scan_root: Path, entries: dict[
         entry = entries[f"{manifest}:{line}"] = _Entry(path=f"{manifest}:{line}", file=None, lines=[line])
         entry.errors.append(f"{where}: the 'note' cell is empty")
         return entry
+    if "\n" in note or "\r" in note or "\x00" in note:
+        entry = entries[f"{manifest}:{line}"] = _Entry(path=f"{manifest}:{line}", file=None, lines=[line])
+        entry.errors.append(f"{where}: the 'note' cell spans several lines (an unclosed quote?)")
+        return entry
     file = Path(note) if Path(note).is_absolute() else manifest.parent / note
     display = os.path.normpath(file)
     if not is_inside(file, [scan_root, manifest.parent]):
