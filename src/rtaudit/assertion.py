@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rtaudit.nlp.components import assert_matches
 from rtaudit.nlp.context import reference_year
-from rtaudit.nlp.layout import analyse_layout
+from rtaudit.nlp.layout import analyse_layout, section_at
 from rtaudit.nlp.pipeline import load_pipeline
 
 
@@ -24,10 +23,10 @@ def classify(sentence: str, start: int, end: int, element: str | None = None) ->
     nlp = load_pipeline()
     engine = nlp.get_pipe("assertion").engine
     layout = analyse_layout(sentence, nlp.get_pipe("layout").matcher)
-    units = [list(unit) for unit in layout.units] or [[0, len(sentence)]]
-    match = {"label": element, "rule": "target", "start": start, "end": end}
-    ((_, assertion, section, unit),) = assert_matches(sentence, [match], units, layout.sections, engine)
+    unit = next(((s, max(e, end)) for s, e in reversed(layout.units) if s <= start), (0, len(sentence)))
+    section = section_at(layout.sections, start)
     triggers, terminators = engine.find_triggers(sentence, unit[0], unit[1], reference_year(sentence))
+    assertion = engine.assert_mention(sentence, start, end, unit, section, triggers, terminators, element)
     flags = {t.category for t in engine.covering(sentence, start, end, unit, triggers, terminators, element)}
     flags.add(assertion.status)
     if section is not None and section.kind in ("historical", "hypothetical") and start >= section.header_end:

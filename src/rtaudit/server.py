@@ -14,20 +14,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rtaudit.api import check_note
 from rtaudit.claims.audit import AuditLog
 from rtaudit.claims.decide import NLP_LOCK, ClaimChecker
-from rtaudit.claims.model import CODE_PATTERN, MAX_NOTE_CHARS, Claim, Decision, Versions
+from rtaudit.claims.inputs import read_claims
+from rtaudit.claims.model import CODE_PATTERN, MAX_NOTE_CHARS, Claim, Decision, InputError, Versions
 from rtaudit.claims.notes import NoteError
 from rtaudit.claims.rules import load_claim_rules
 from rtaudit.report.model import Report
@@ -138,6 +140,13 @@ class Checklists(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class BatchResult(BaseModel):
+    """``POST /v1/claims/batch``: one decision or error record per claim, in input order, and the hook's status."""
+
+    status: Literal["pass", "hold", "error"]
+    results: list[Decision | InputError]
 
 
 def _error(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -258,6 +267,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
             return checker.check(claim)
         except NoteError as exc:
             return _error(422, ErrorBody(error=str(exc), claim_id=claim.claim_id))
+
+    @app.post("/v1/claims/batch", response_model=BatchResult, dependencies=authed, responses=_BODY_ERRORS,
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {}}, "application/fhir+json": {"schema": {"type": "object"}},
+                  "x-application/hl7-v2+er7": {"schema": {"type": "string"}}}}})
+    async def claims_batch(request: Request) -> BatchResult:
+        """Decide every claim of a body in any format ``rtaudit hook`` reads (JSON lines, a JSON claim or list,
+        FHIR Claim/Bundle, HL7 v2 DFT^P03 + MDM^T02); bad claims get error records, the others are decided."""
+        body = await request.body()
+        items = list(read_claims(body.splitlines(keepends=True), name="body"))
+        results = [await run_in_threadpool(checker.run, item, source) for source, item in items]
+        errors = any(isinstance(r, InputError) for r in results)
+        held = any(isinstance(r, Decision) and r.decision == "hold" for r in results)
+        return BatchResult(status="error" if errors else "hold" if held else "pass", results=results)
 
     return app
 

@@ -56,9 +56,7 @@ class ClaimLine(PriorLine):
     note: str | None = Field(default=None, max_length=200, description="id of an entry of the claim's notes")
 
 
-class _Note(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _Note(_Strict):
     id: str = Field(min_length=1, max_length=200)
 
 

@@ -1,5 +1,6 @@
 """Resolve a claim's linked notes to text: inline text, a path inside the notes folder, or a FHIR DocumentReference
-(base64 ``data`` or a relative ``url``). Errors name the note and the reason, never its content."""
+(base64 ``data`` or a relative ``url``). Files and attachments of any format the ingest readers take (txt, rtf,
+docx, pdf, html, HL7 MDM, FHIR) are read with them. Errors name the note and the reason, never its content."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from rtaudit.claims.fhir import attachment_of
 from rtaudit.claims.model import DocumentNote, NoteRef, PathNote, TextNote
-from rtaudit.ingest import IngestError, decode_text, read_note
-
-TEXT_TYPES = ("text/plain", "text/x-plain")
+from rtaudit.ingest import IngestError, ReadLimits, read_any, read_bytes
 
 
 class NoteError(ValueError):
@@ -57,11 +56,12 @@ class NoteResolver:
 
     def __init__(self, base_dir: Path | None = None) -> None:
         self.base_dir = base_dir
+        self.limits = ReadLimits(roots=(str(base_dir.resolve()),)) if base_dir else ReadLimits()
 
     def _from_path(self, note_id: str, ref: str) -> ResolvedNote:
         path = safe_path(self.base_dir, ref)
         try:
-            read = read_note(path)
+            read = read_any(path, self.limits)
         except IngestError as exc:
             raise NoteError(f"note '{note_id}': {exc}") from None
         except OSError as exc:
@@ -75,15 +75,13 @@ class NoteResolver:
             raise NoteError(f"note '{note_id}': {exc}") from None
         if attachment.url is not None:
             return self._from_path(note_id, attachment.url)
-        content_type = (attachment.content_type or "text/plain").split(";")[0].strip().lower()
-        if content_type not in TEXT_TYPES:
-            raise NoteError(f"note '{note_id}': attachment type '{content_type}' is not read inline; send text/plain "
-                            "or link the file by path")
         try:
-            text, encoding = decode_text(attachment.data or b"", f"note '{note_id}'")
+            read = read_bytes(attachment.data or b"", f"note '{note_id}'",
+                              content_type=attachment.content_type or "text/plain", base=self.base_dir,
+                              limits=self.limits)
         except IngestError as exc:
             raise NoteError(str(exc)) from None
-        return _resolved(note_id, text, "fhir", encoding)
+        return _resolved(note_id, read.text, f"fhir/{read.format}", read.encoding)
 
     def resolve(self, note: NoteRef) -> ResolvedNote:
         """The text of one linked note."""
