@@ -133,3 +133,21 @@ def test_eval_scores_a_labeled_folder(tmp_path):
     figures = json.loads(result.output)
     assert figures["verdict_accuracy"] == 1.0 and figures["false_passes"] == 0
     assert figures["count_accuracy"] == 1.0
+
+
+def test_paste_mode_on_a_terminal_checks_each_note_until_an_empty_one(monkeypatch):
+    import rtaudit.cli as cli
+
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    result = runner.invoke(app, ["check", "--code", "77290", "--format", "json"], input=COMPLEX_SIM)
+    assert result.exit_code == 0
+    assert '"verdict": "supported"' in result.output
+    assert "Ctrl-D" in result.output and "bye" in result.output
+
+
+def test_paste_mode_quits_at_once_on_an_empty_note(monkeypatch):
+    import rtaudit.cli as cli
+
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    result = runner.invoke(app, ["check"], input="")
+    assert result.exit_code == 0 and "bye" in result.output and "verdict" not in result.output

@@ -45,6 +45,10 @@ def _emit(report, output: OutputFormat) -> None:  # noqa: ANN001
         print_report(report)
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _interactive(codes: list[str], claim_codes: list[str], output: OutputFormat) -> None:
     from rtaudit.api import check_note
 
@@ -73,7 +77,7 @@ def check(
         _known_codes(codes)
     from rtaudit.ingest import IngestError, decode_text, read_note
 
-    if path == "-" and sys.stdin.isatty():
+    if path == "-" and _stdin_is_terminal():
         _interactive(codes, claim_codes, output)
         raise typer.Exit(EXIT_OK)
     try:
