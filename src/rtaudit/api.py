@@ -20,7 +20,12 @@ def _pipeline():  # noqa: ANN202 - spaCy is imported only when a note is read
 
 def find_elements(text: str) -> list[dict]:
     """The element mentions of a note (plain dicts with status, trigger, section and offsets)."""
-    return _pipeline()(text)._.rt_mentions
+    nlp = _pipeline()
+    doc = nlp.make_doc(text)
+    doc._.rt_text = text  # spares every component a rebuild of the text from the tokens
+    for _, component in nlp.pipeline:
+        doc = component(doc)
+    return doc._.rt_mentions
 
 
 def check_note(text: str, codes: Iterable[str] = (), claim_codes: Iterable[str] = (), *,

@@ -51,7 +51,7 @@ def _evidence(mention: dict[str, Any], text: str) -> Evidence:
     section = mention.get("section") or {}
     sentence = mention.get("sentence") or {}
     s_start, s_end = sentence.get("start"), sentence.get("end")
-    return Evidence(
+    return Evidence.model_construct(  # internal, already-typed data: no validation pass needed
         text=mention["text"], start=mention["start"], end=mention["end"], status=mention["status"],
         rule=mention["rule"], section=section.get("name"), section_start=section.get("start"),
         section_end=section.get("end"),
@@ -116,7 +116,7 @@ def summarize(mentions: list[dict[str, Any]], text: str, max_evidence: int = 5) 
             value = decider.get("value")
         ordered = [decider] + [m for m in group if m is not decider and m["status"] == decider["status"]]
         ordered += [m for m in group if m["status"] != decider["status"]]
-        findings[label] = ElementFinding(
+        findings[label] = ElementFinding.model_construct(
             status=decider["status"], value=value,
             evidence=[_evidence(m, text) for m in ordered[:max_evidence]],
         )
