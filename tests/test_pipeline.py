@@ -89,3 +89,17 @@ def test_sentences_follow_clinical_layout(nlp):
     assert "Position: supine" in sentences
     assert "Immobilization: Vac-Lok" in sentences
     assert "- tattoos x3" in sentences
+
+
+def test_abbreviation_defined_by_the_note_carries_the_element(nlp):
+    text = ("Motion management: a pneumatic abdominal compression belt (PACB) was fitted at simulation.\n"
+            "Plan: PACB used at every fraction.\n")
+    doc = nlp(text)
+    short_forms = [m for m in doc._.rt_mentions if m["rule"] == "motion_management/note-abbreviation"]
+    assert short_forms and text[short_forms[-1]["start"]:short_forms[-1]["end"]] == "PACB"
+    assert doc._.rt_abbreviations[0]["long_text"].endswith("compression belt")
+
+
+def test_known_short_forms_skip_the_abbreviation_detector(nlp):
+    doc = nlp("Deep inspiration breath hold (DIBH) was used.\n")
+    assert doc._.rt_abbreviations == []

@@ -1,1 +1,1 @@
-"""The spaCy pipeline: layout, note abbreviations, element ruler, counts, signatures, assertion."""
+"""The spaCy pipeline: layout, element ruler, note abbreviations, counts, signatures, assertion."""

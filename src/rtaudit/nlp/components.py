@@ -160,40 +160,35 @@ class ElementRuler(_PatternComponent):
                 record["negation_only"] = True
             matches.append(record)
             _add_span(doc, self.spans_key, match.label, match.rule, match.start, match.end)
-        for abbreviation in doc._.rt_abbreviations or []:
-            label = next((m.label for m in found if m.start <= abbreviation["long_start"]
-                          and abbreviation["long_end"] <= m.end + 2 and m.end - m.start >=
-                          0.5 * (abbreviation["long_end"] - abbreviation["long_start"])), None)
-            if label is None:
-                continue
-            for start, end in abbreviation["short_offsets"]:
-                if not any(m.label == label and m.start <= start < m.end for m in found):
-                    matches.append({"label": label, "rule": f"{label}/note-abbreviation", "start": start,
-                                    "end": end})
-                    _add_span(doc, self.spans_key, label, f"{label}/note-abbreviation", start, end)
         return doc
 
 
 class NoteAbbreviations:
-    """scispaCy's AbbreviationDetector for abbreviations a note defines, e.g. ``surface guidance (SGRT)``.
+    """Abbreviations a note defines for an element, e.g. ``surface-guided setup (SGS)``: every later use of the
+    short form becomes a mention of the same element (``<element>/note-abbreviation``).
 
-    Results go to ``doc._.rt_abbreviations`` as plain dicts with character offsets of every short-form use.
+    Runs after the element ruler. scispaCy's AbbreviationDetector is called only when a bracketed short form follows
+    an element mention and is not itself already a known surface form, so most notes skip it. Definitions found go
+    to ``doc._.rt_abbreviations`` as plain dicts with character offsets.
     """
 
-    _candidate = re.compile(r"\(\s*[A-Za-z][A-Za-z0-9/&-]{1,9}s?\s*\)")
+    _candidate = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9/&-]{1,9}s?)\s*\)")
 
-    def __init__(self, nlp: Language, name: str):
+    def __init__(self, nlp: Language, name: str, spans_key: str):
         from scispacy.abbreviation import AbbreviationDetector
 
         self.name = name
+        self.spans_key = spans_key
         self.detector = AbbreviationDetector(nlp, make_serializable=True)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.rt_abbreviations = []
-        if not self._candidate.search(_text(doc)):
+        text = _text(doc)
+        found = [m for m in _matches(doc) if "value" not in m]
+        if not any(self._defines_new_short_form(text, c, found) for c in self._candidate.finditer(text)):
             return doc
         doc._.abbreviations = []
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # the detector calls an empty matcher when nothing is defined
             warnings.filterwarnings("ignore", message=r"\[W036\]")
             self.detector(doc)
         grouped: dict[tuple[str, int, int], list[list[int]]] = {}
@@ -204,10 +199,33 @@ class NoteAbbreviations:
             grouped.setdefault(key, []).append([short_span.start_char, short_span.end_char])
         doc._.abbreviations = []
         doc._.rt_abbreviations = [
-            {"long_text": text, "long_start": start, "long_end": end, "short_offsets": sorted(offsets)}
-            for (text, start, end), offsets in grouped.items()
+            {"long_text": long_text, "long_start": start, "long_end": end, "short_offsets": sorted(offsets)}
+            for (long_text, start, end), offsets in grouped.items()
         ]
+        self._add_short_form_mentions(doc, found)
         return doc
+
+    @staticmethod
+    def _defines_new_short_form(text: str, candidate: re.Match[str], found: list[dict[str, Any]]) -> bool:
+        short_start, short_end = candidate.span(1)
+        if any(m["start"] < short_end and short_start < m["end"] for m in found):
+            return False  # already a known surface form ("(DIBH)")
+        before = candidate.start()
+        return any(before - 60 <= m["end"] <= before + 1 for m in found)
+
+    def _add_short_form_mentions(self, doc: Doc, found: list[dict[str, Any]]) -> None:
+        matches = _matches(doc)
+        for abbreviation in doc._.rt_abbreviations:
+            long_start, long_end = abbreviation["long_start"], abbreviation["long_end"]
+            label = next((m["label"] for m in found if m["start"] < long_end and long_start < m["end"]
+                          and m["end"] - m["start"] >= 0.5 * (long_end - long_start)), None)
+            if label is None:
+                continue
+            for start, end in abbreviation["short_offsets"]:
+                if not any(m["label"] == label and m["start"] <= start < m["end"] for m in found):
+                    rule = f"{label}/note-abbreviation"
+                    matches.append({"label": label, "rule": rule, "start": start, "end": end})
+                    _add_span(doc, self.spans_key, label, rule, start, end)
 
 
 class Counts:
@@ -325,9 +343,9 @@ def make_layout(nlp: Language, name: str) -> ClinicalLayout:
     return ClinicalLayout(name)
 
 
-@Language.factory("rtaudit_abbreviations")
-def make_abbreviations(nlp: Language, name: str) -> NoteAbbreviations:
-    return NoteAbbreviations(nlp, name)
+@Language.factory("rtaudit_abbreviations", default_config={"spans_key": SPANS_KEY})
+def make_abbreviations(nlp: Language, name: str, spans_key: str) -> NoteAbbreviations:
+    return NoteAbbreviations(nlp, name, spans_key)
 
 
 @Language.factory("rtaudit_element_ruler", default_config={"spans_key": SPANS_KEY})

@@ -101,8 +101,11 @@ class ContextEngine:
                     triggers.append(Trigger("historical", "hist/earlier-year", found.start(), found.end(),
                                             found.group(0), "both", 6))
         triggers.sort(key=lambda t: t.start)
+        covered = set()
+        for trigger in triggers:
+            covered.update(range(trigger.start, trigger.end))
         terminators = [(s, rule.id) for s, e, rule in groups["terminate"]
-                       if not any(t.start < e and s < t.end for t in triggers)
+                       if covered.isdisjoint(range(s, e))
                        and not (rule.id == "term/parenthesis" and _abbreviation_parenthesis(text, s))]
         return triggers, terminators
 

@@ -24,8 +24,8 @@ MODEL_VERSION = "0.1.0"
 #: (component name, factory, pattern file or None), in pipeline order.
 COMPONENTS: tuple[tuple[str, str, str | None], ...] = (
     ("layout", "rtaudit_layout", "sections.jsonl"),
-    ("abbreviations", "rtaudit_abbreviations", None),
     ("element_ruler", "rtaudit_element_ruler", "elements.jsonl"),
+    ("abbreviations", "rtaudit_abbreviations", None),
     ("counts", "rtaudit_counts", None),
     ("signatures", "rtaudit_signatures", None),
     ("assertion", "rtaudit_assertion", "context.jsonl"),
