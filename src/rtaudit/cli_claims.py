@@ -38,11 +38,16 @@ def hook(
                                             "folder.")] = Path("."),
     claim_rules: ClaimRulesDir = None,
 ) -> None:
-    """Read claims on standard input (JSON lines, one JSON document, an HL7 v2 DFT^P03/MDM^T02 batch, or FHIR)
-    and write one decision per claim as a JSON line. Exit 0: all pass; 3: any hold; 2: malformed input (each bad
-    claim gets an error record; the others are still decided)."""
+    """Pre-bill queue: claims on stdin, one pass/hold decision per claim as a JSON line on stdout.
+
+    Input: JSON lines (answered line by line), one JSON document (a claim or a list), an HL7 v2 DFT^P03 + MDM^T02
+    batch, or a FHIR Claim/Bundle. Exit 0: all pass; 3: any hold; 2: malformed input (each bad claim gets an error
+    record; the others are still decided). Every decision is recorded in the audit trail.
+    """
+    import sqlite3
+
     from rtaudit.claims.audit import AuditLog, audit_path
-    from rtaudit.claims.decide import ClaimChecker
+    from rtaudit.claims.decide import ClaimChecker, overall
     from rtaudit.claims.inputs import read_claims
     from rtaudit.claims.model import InputError
     from rtaudit.claims.rules import load_claim_rules
@@ -53,20 +58,19 @@ def hook(
         checker = ClaimChecker(rules=rules, notes_dir=notes_dir, audit=AuditLog(audit_path(audit_db)))
     except (DataFileError, OSError) as exc:
         raise _fail(str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - e.g. sqlite3.Error on an unusable audit file
+    except sqlite3.Error as exc:
         raise _fail(f"cannot open the audit trail: {exc}") from None
     if sys.stdin.isatty():
         typer.echo("rtaudit hook: reading claims from standard input (Ctrl-D to end)", err=True)
-    status = EXIT_PASS
+    outcomes: set[str] = set()
     for source, item in read_claims(sys.stdin.buffer):
         result = checker.run(item, source)
         if isinstance(result, InputError):
-            status = EXIT_MALFORMED
             typer.echo(f"rtaudit: {result.source}: {result.error}", err=True)
-        elif result.decision == "hold" and status == EXIT_PASS:
-            status = EXIT_HOLD
+        outcomes.add(result.decision)
         sys.stdout.write(result.model_dump_json() + "\n")
         sys.stdout.flush()
+    status = {"pass": EXIT_PASS, "hold": EXIT_HOLD, "error": EXIT_MALFORMED}[overall(outcomes)]
     raise typer.Exit(status)
 
 
@@ -85,7 +89,10 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (each loads the pipeline).")] = 1,
     claim_rules: ClaimRulesDir = None,
 ) -> None:
-    """Serve the checker over HTTP: POST /v1/check, POST /v1/claims, GET /v1/checklists, GET /healthz."""
+    """HTTP service: POST /v1/check, POST /v1/claims, POST /v1/claims/batch, GET /v1/checklists, GET /healthz.
+
+    A bearer token ($RTAUDIT_TOKEN or --token-file) is required, except on 127.0.0.1 with --no-token.
+    """
     from rtaudit.claims.audit import audit_path
     from rtaudit.server import read_token, startup_problem
 

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rtaudit.api import check_note
 from rtaudit.claims.audit import AuditLog
-from rtaudit.claims.decide import NLP_LOCK, ClaimChecker
+from rtaudit.claims.decide import NLP_LOCK, ClaimChecker, overall
 from rtaudit.claims.inputs import read_claims
 from rtaudit.claims.model import CODE_PATTERN, MAX_NOTE_CHARS, Claim, Decision, InputError, Versions
 from rtaudit.claims.notes import NoteError
@@ -270,17 +270,17 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @app.post("/v1/claims/batch", response_model=BatchResult, dependencies=authed, responses=_BODY_ERRORS,
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {}}, "application/fhir+json": {"schema": {"type": "object"}},
-                  "x-application/hl7-v2+er7": {"schema": {"type": "string"}}}}})
-    async def claims_batch(request: Request) -> BatchResult:
+                  "application/json": {"schema": {}}, "application/fhir+json": {"schema": {}},
+                  "x-application/hl7-v2+er7": {"schema": {}}}}})
+    async def claims_batch(request: Request) -> BatchResult | JSONResponse:
         """Decide every claim of a body in any format ``rtaudit hook`` reads (JSON lines, a JSON claim or list,
         FHIR Claim/Bundle, HL7 v2 DFT^P03 + MDM^T02); bad claims get error records, the others are decided."""
         body = await request.body()
+        if not body.strip():
+            return _error(422, ErrorBody(error="empty request body"))
         items = list(read_claims(body.splitlines(keepends=True), name="body"))
         results = [await run_in_threadpool(checker.run, item, source) for source, item in items]
-        errors = any(isinstance(r, InputError) for r in results)
-        held = any(isinstance(r, Decision) and r.decision == "hold" for r in results)
-        return BatchResult(status="error" if errors else "hold" if held else "pass", results=results)
+        return BatchResult(status=overall(r.decision for r in results), results=results)
 
     return app
 

@@ -11,7 +11,9 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 from rtaudit.api import check_note
 from rtaudit.claims.audit import AuditEntry, AuditLog
@@ -47,6 +49,12 @@ def _present(report: Report | None) -> frozenset[str]:
 
 def _verdict_of(report: Report | None, code: str) -> CodeVerdict | None:
     return next((v for v in report.codes if v.code == code), None) if report else None
+
+
+def overall(decisions: Iterable[str]) -> Literal["pass", "hold", "error"]:
+    """``error`` when any claim could not be decided, else ``hold`` when any is held, else ``pass``."""
+    outcomes = set(decisions)
+    return "error" if "error" in outcomes else "hold" if "hold" in outcomes else "pass"
 
 
 def _line_label(code: str, modifiers: list[str]) -> str:

@@ -161,6 +161,7 @@ def _charges(message: _Message) -> list[_Charge]:
 
 
 def _pair(charge: _Charge, visit: str, notes: list[_Note]) -> list[_Note]:
+    notes = [n for n in notes if n.text or n.document]
     matched = [n for n in notes if n.keys & charge.keys] or [n for n in notes if visit and n.visit == visit]
     date = charge.fields["date_of_service"]
     same_day = [n for n in matched if n.date == date]
