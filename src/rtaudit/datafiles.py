@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class DataFileError(ValueError):
@@ -73,7 +74,7 @@ def load_yaml_model(path: Path, model: type[ModelT], wrap: str | None = None) ->
     the whole document when the file is a bare mapping."""
     text = Path(path).read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)  # the safe loader (libyaml's when available)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

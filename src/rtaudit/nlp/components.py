@@ -29,7 +29,7 @@ from rtaudit.nlp.counts import find_counts
 from rtaudit.nlp.layout import Section, SectionMatcher, analyse_layout, section_at
 from rtaudit.nlp.matcher import ElementMatcher
 from rtaudit.nlp.patterns import ContextRule, ElementPattern, SectionRule
-from rtaudit.nlp.regexset import TextIndex
+from rtaudit.nlp.regexset import TextIndex, known_keys, preload_keys
 from rtaudit.nlp.signatures import find_signatures
 
 SPANS_KEY = "rt_elements"
@@ -97,9 +97,12 @@ class _PatternComponent:
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_jsonl(path / "patterns.jsonl", self.patterns)
+        srsly.write_json(path / "word_keys.json", known_keys([p.to_regex() for p in self._patterns]))
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> _PatternComponent:
         path = ensure_path(path)
+        if (path / "word_keys.json").exists():
+            preload_keys(srsly.read_json(path / "word_keys.json"))
         with open(path / "patterns.jsonl", encoding="utf-8") as handle:
             self._patterns = parse_jsonl_lines(handle, self.model, str(path / "patterns.jsonl"))
         self._compile()

@@ -146,8 +146,31 @@ def _prefixes(items: list) -> set[str] | None:
     return results
 
 
+_KEY_CACHE: dict[str, frozenset[str] | None] = {}
+
+
+def known_keys(regexes: list[str]) -> dict[str, list[str] | None]:
+    """The word keys of ``regexes`` as plain data, to save beside a component's patterns."""
+    return {regex: None if (keys := word_start_keys(regex)) is None else sorted(keys) for regex in regexes}
+
+
+def preload_keys(saved: dict[str, list[str] | None]) -> None:
+    """Reuse word keys saved by :func:`known_keys` (parsing every regex again is most of a cold start)."""
+    for regex, keys in saved.items():
+        _KEY_CACHE[regex] = None if keys is None else frozenset(keys)
+
+
 def word_start_keys(regex: str) -> set[str] | None:
     """The word prefixes a match of ``regex`` must start with, or None when the rule must be scanned."""
+    if regex in _KEY_CACHE:
+        cached = _KEY_CACHE[regex]
+        return None if cached is None else set(cached)
+    keys = _parse_keys(regex)
+    _KEY_CACHE[regex] = None if keys is None else frozenset(keys)
+    return keys
+
+
+def _parse_keys(regex: str) -> set[str] | None:
     try:
         parsed = sre_parse.parse(regex, re.IGNORECASE)
     except re.error:
