@@ -103,3 +103,15 @@ def test_abbreviation_defined_by_the_note_carries_the_element(nlp):
 def test_known_short_forms_skip_the_abbreviation_detector(nlp):
     doc = nlp("Deep inspiration breath hold (DIBH) was used.\n")
     assert doc._.rt_abbreviations == []
+
+
+def test_check_path_on_text_gives_the_same_mentions_as_the_doc_pipeline(nlp):
+    """check_note runs the components on the text without a token Doc; both paths must agree."""
+    from rtaudit.api import find_elements
+    from tests.conftest import SAMPLE_NOTES
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLE_NOTES.glob("*.txt"))]
+    texts.append("Motion management: a pneumatic abdominal compression belt (PACB) was fitted.\nPACB used daily.\n")
+    assert len(texts) > 40
+    for text in texts:
+        assert find_elements(text) == nlp(text)._.rt_mentions

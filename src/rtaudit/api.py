@@ -20,12 +20,12 @@ def _pipeline():  # noqa: ANN202 - spaCy is imported only when a note is read
 
 def find_elements(text: str) -> list[dict]:
     """The element mentions of a note (plain dicts with status, trigger, section and offsets)."""
-    nlp = _pipeline()
-    doc = nlp.make_doc(text)
-    doc._.rt_text = text  # spares every component a rebuild of the text from the tokens
-    for _, component in nlp.pipeline:
-        doc = component(doc)
-    return doc._.rt_mentions
+    from rtaudit.nlp.components import new_state
+
+    state = new_state(text)
+    for _, component in _pipeline().pipeline:  # the pipeline's own components, on the text (no token Doc needed)
+        component.annotate(state)
+    return state["rt_mentions"]
 
 
 def check_note(text: str, codes: Iterable[str] = (), claim_codes: Iterable[str] = (), *,

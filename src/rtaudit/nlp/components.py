@@ -48,10 +48,33 @@ def _text(doc: Doc) -> str:
     return doc._.rt_text
 
 
-def _matches(doc: Doc) -> list[dict[str, Any]]:
-    if doc._.rt_matches is None:
-        doc._.rt_matches = []
-    return doc._.rt_matches
+NoteState = dict[str, Any]
+_STATE_KEYS = ("rt_sections", "rt_units", "rt_matches", "rt_abbreviations", "rt_mentions")
+
+
+def new_state(text: str) -> NoteState:
+    """The plain-data state the components fill in for one note (the same as the Doc extensions)."""
+    return {"text": text, "rt_sections": [], "rt_units": [[0, len(text)]], "rt_matches": [],
+            "rt_abbreviations": [], "rt_mentions": []}
+
+
+def _run_on_doc(component: Any, doc: Doc) -> Doc:
+    """Run a component's ``annotate`` on a Doc: read the extensions, annotate, write them back, add spans."""
+    state: NoteState = {"text": _text(doc), "doc": doc}
+    for key in _STATE_KEYS:
+        state[key] = getattr(doc._, key)
+    state["rt_matches"] = state["rt_matches"] or []
+    before = len(state["rt_matches"])
+    component.annotate(state)
+    for key in _STATE_KEYS:
+        setattr(doc._, key, state[key])
+    spans_key = getattr(component, "spans_key", None)
+    if spans_key is not None:
+        if spans_key not in doc.spans:
+            doc.spans[spans_key] = []
+        for match in state["rt_matches"][before:]:
+            _add_span(doc, spans_key, match["label"], match["rule"], match["start"], match["end"])
+    return doc
 
 
 def _add_span(doc: Doc, spans_key: str, label: str, rule: str, start: int, end: int) -> None:
@@ -125,13 +148,18 @@ class ClinicalLayout(_PatternComponent):
     def _compile(self) -> None:
         self.matcher = SectionMatcher(self._patterns)
 
+    def annotate(self, state: NoteState) -> None:
+        """Sections and sentence units of ``state["text"]``."""
+        layout = analyse_layout(state["text"], self.matcher)
+        state["rt_sections"] = [section.as_dict() for section in layout.sections]
+        state["rt_units"] = [[start, end] for start, end in layout.units]
+
     def __call__(self, doc: Doc) -> Doc:
-        layout = analyse_layout(_text(doc), self.matcher)
-        doc._.rt_sections = [section.as_dict() for section in layout.sections]
-        doc._.rt_units = [[start, end] for start, end in layout.units]
-        if len(doc):
+        _run_on_doc(self, doc)
+        layout_units = doc._.rt_units or []
+        if len(doc) and layout_units:
             offsets = doc.to_array("IDX")
-            unit_starts = numpy.array([start for start, _ in layout.units], dtype=offsets.dtype)
+            unit_starts = numpy.array([start for start, _ in layout_units], dtype=offsets.dtype)
             token_indexes = numpy.clip(offsets.searchsorted(unit_starts, side="right") - 1, 0, None)
             sent_starts = numpy.full((len(doc), 1), -1, dtype="int64")
             sent_starts[token_indexes, 0] = 1
@@ -152,18 +180,16 @@ class ElementRuler(_PatternComponent):
     def _compile(self) -> None:
         self.matcher = ElementMatcher(self._patterns)
 
-    def __call__(self, doc: Doc) -> Doc:
-        matches = _matches(doc)
-        if self.spans_key not in doc.spans:
-            doc.spans[self.spans_key] = []
-        found = self.matcher.find(_text(doc))
-        for match in found:
+    def annotate(self, state: NoteState) -> None:
+        """Add the element mentions of ``state["text"]`` to ``state["rt_matches"]``."""
+        for match in self.matcher.find(state["text"]):
             record = {"label": match.label, "rule": match.rule, "start": match.start, "end": match.end}
             if match.negation_only:
                 record["negation_only"] = True
-            matches.append(record)
-            _add_span(doc, self.spans_key, match.label, match.rule, match.start, match.end)
-        return doc
+            state["rt_matches"].append(record)
+
+    def __call__(self, doc: Doc) -> Doc:
+        return _run_on_doc(self, doc)
 
 
 class NoteAbbreviations:
@@ -182,14 +208,17 @@ class NoteAbbreviations:
 
         self.name = name
         self.spans_key = spans_key
+        self.tokenizer = nlp.tokenizer
         self.detector = AbbreviationDetector(nlp, make_serializable=True)
 
-    def __call__(self, doc: Doc) -> Doc:
-        doc._.rt_abbreviations = []
-        text = _text(doc)
-        found = [m for m in _matches(doc) if "value" not in m]
+    def annotate(self, state: NoteState) -> None:
+        """Find note-defined abbreviations of elements and add a mention for every use of each short form."""
+        state["rt_abbreviations"] = []
+        text = state["text"]
+        found = [m for m in state["rt_matches"] if "value" not in m]
         if not any(self._defines_new_short_form(text, c, found) for c in self._candidate.finditer(text)):
-            return doc
+            return
+        doc = state.get("doc") or self.tokenizer(text)
         doc._.abbreviations = []
         with warnings.catch_warnings():  # the detector calls an empty matcher when nothing is defined
             warnings.filterwarnings("ignore", message=r"\[W036\]")
@@ -201,12 +230,14 @@ class NoteAbbreviations:
             key = (item["long_text"], long_span.start_char, long_span.end_char)
             grouped.setdefault(key, []).append([short_span.start_char, short_span.end_char])
         doc._.abbreviations = []
-        doc._.rt_abbreviations = [
+        state["rt_abbreviations"] = [
             {"long_text": long_text, "long_start": start, "long_end": end, "short_offsets": sorted(offsets)}
             for (long_text, start, end), offsets in grouped.items()
         ]
-        self._add_short_form_mentions(doc, found)
-        return doc
+        self._add_short_form_mentions(state, found)
+
+    def __call__(self, doc: Doc) -> Doc:
+        return _run_on_doc(self, doc)
 
     @staticmethod
     def _defines_new_short_form(text: str, candidate: re.Match[str], found: list[dict[str, Any]]) -> bool:
@@ -216,9 +247,9 @@ class NoteAbbreviations:
         before = candidate.start()
         return any(before - 60 <= m["end"] <= before + 1 for m in found)
 
-    def _add_short_form_mentions(self, doc: Doc, found: list[dict[str, Any]]) -> None:
-        matches = _matches(doc)
-        for abbreviation in doc._.rt_abbreviations:
+    @staticmethod
+    def _add_short_form_mentions(state: NoteState, found: list[dict[str, Any]]) -> None:
+        for abbreviation in state["rt_abbreviations"]:
             long_start, long_end = abbreviation["long_start"], abbreviation["long_end"]
             label = next((m["label"] for m in found if m["start"] < long_end and long_start < m["end"]
                           and m["end"] - m["start"] >= 0.5 * (long_end - long_start)), None)
@@ -226,9 +257,8 @@ class NoteAbbreviations:
                 continue
             for start, end in abbreviation["short_offsets"]:
                 if not any(m["label"] == label and m["start"] <= start < m["end"] for m in found):
-                    rule = f"{label}/note-abbreviation"
-                    matches.append({"label": label, "rule": rule, "start": start, "end": end})
-                    _add_span(doc, self.spans_key, label, rule, start, end)
+                    state["rt_matches"].append({"label": label, "rule": f"{label}/note-abbreviation",
+                                                "start": start, "end": end})
 
 
 class Counts:
@@ -238,15 +268,14 @@ class Counts:
         self.name = name
         self.spans_key = spans_key
 
+    def annotate(self, state: NoteState) -> None:
+        """Add area and port counts (mentions with an integer value)."""
+        for count in find_counts(state["text"]):
+            state["rt_matches"].append({"label": count.label, "rule": count.rule, "start": count.start,
+                                        "end": count.end, "value": count.value, "rank": count.rank})
+
     def __call__(self, doc: Doc) -> Doc:
-        matches = _matches(doc)
-        if self.spans_key not in doc.spans:
-            doc.spans[self.spans_key] = []
-        for count in find_counts(_text(doc)):
-            matches.append({"label": count.label, "rule": count.rule, "start": count.start, "end": count.end,
-                            "value": count.value, "rank": count.rank})
-            _add_span(doc, self.spans_key, count.label, count.rule, count.start, count.end)
-        return doc
+        return _run_on_doc(self, doc)
 
 
 class Signatures:
@@ -256,15 +285,15 @@ class Signatures:
         self.name = name
         self.spans_key = spans_key
 
+    def annotate(self, state: NoteState) -> None:
+        """Add signature and signature-date mentions (with their decided status)."""
+        for mention in find_signatures(state["text"]):
+            state["rt_matches"].append({"label": mention.label, "rule": mention.rule, "start": mention.start,
+                                        "end": mention.end, "status": mention.status,
+                                        "value": mention.value or None})
+
     def __call__(self, doc: Doc) -> Doc:
-        matches = _matches(doc)
-        if self.spans_key not in doc.spans:
-            doc.spans[self.spans_key] = []
-        for mention in find_signatures(_text(doc)):
-            matches.append({"label": mention.label, "rule": mention.rule, "start": mention.start,
-                            "end": mention.end, "status": mention.status, "value": mention.value or None})
-            _add_span(doc, self.spans_key, mention.label, mention.rule, mention.start, mention.end)
-        return doc
+        return _run_on_doc(self, doc)
 
 
 class Assertion(_PatternComponent):
@@ -279,11 +308,16 @@ class Assertion(_PatternComponent):
     def _compile(self) -> None:
         self.engine = ContextEngine(self._patterns)
 
-    def __call__(self, doc: Doc) -> Doc:
-        doc._.rt_mentions = annotate_mentions(
-            _text(doc), doc._.rt_matches or [], doc._.rt_units or [[0, len(_text(doc))]],
-            [Section(**s) for s in doc._.rt_sections or []], self.engine,
+    def annotate(self, state: NoteState) -> None:
+        """Decide every mention's status; the kept ones go to ``state["rt_mentions"]``."""
+        text = state["text"]
+        state["rt_mentions"] = annotate_mentions(
+            text, state["rt_matches"] or [], state["rt_units"] or [[0, len(text)]],
+            [Section(**s) for s in state["rt_sections"] or []], self.engine,
         )
+
+    def __call__(self, doc: Doc) -> Doc:
+        _run_on_doc(self, doc)
         doc._.rt_text = None
         return doc
 
