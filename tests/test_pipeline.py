@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import spacy
 
@@ -108,9 +109,9 @@ def test_known_short_forms_skip_the_abbreviation_detector(nlp):
 def test_check_path_on_text_gives_the_same_mentions_as_the_doc_pipeline(nlp):
     """check_note runs the components on the text without a token Doc; both paths must agree."""
     from rtaudit.api import find_elements
-    from tests.conftest import SAMPLE_NOTES
 
-    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLE_NOTES.glob("*.txt"))]
+    sample_notes = Path(__file__).resolve().parents[1] / "sample_notes"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(sample_notes.glob("*.txt"))]
     texts.append("Motion management: a pneumatic abdominal compression belt (PACB) was fitted.\nPACB used daily.\n")
     assert len(texts) > 40
     for text in texts:
