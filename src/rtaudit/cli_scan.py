@@ -28,7 +28,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _progress(enabled: bool) -> tuple[Any, Any]:
     """A rich progress bar with notes/s and ETA on a terminal (``(None, hooks)`` that do nothing otherwise)."""
-    from rtaudit.scan.runner import Progress
+    from rtaudit.scan import Progress
 
     if not enabled:
         return None, Progress()
@@ -80,6 +80,9 @@ def _print_summary(summary: Any, rich_output: bool) -> None:
               "error": "bright_black"}
     table.add_row("notes", f"{summary.notes} ({summary.notes - summary.errors} checked, {summary.errors} errors"
                   + (f", {summary.resumed} from the earlier run" if summary.resumed else "") + ")")
+    if summary.seconds and summary.notes > summary.resumed:
+        rate = (summary.notes - summary.resumed) / summary.seconds
+        table.add_row("time", f"{summary.seconds:.1f} s ({rate:.1f} notes/s)")
     table.add_row("codes", str(summary.codes))
     for verdict in ("supported", "downcode", "unsupported", "needs_review"):
         table.add_row(f"  [{styles[verdict]}]{verdict}[/]", str(summary.verdicts[verdict]))
@@ -118,9 +121,7 @@ def scan(
     never goes to the terminal or logs; it is in the JSONL evidence and, only with --html, in the report.
     """
     from rtaudit.ingest.limits import MB, ReadLimits
-    from rtaudit.scan.folder import FolderStats, walk_folder
-    from rtaudit.scan.jobs import ScanOptions
-    from rtaudit.scan.runner import ScanRequest, run_scan
+    from rtaudit.scan import FolderStats, ScanOptions, ScanRequest, run_scan, walk_folder
 
     if not folder.is_dir():
         raise _fail(f"{folder}: not a folder")
@@ -134,12 +135,12 @@ def scan(
     generated += [p.with_name(p.name + suffix) for p in generated for suffix in (".tmp", ".resume-tmp")]
     roots = (str(folder),) + ((str(manifest.parent),) if manifest else ())
     options = ScanOptions(limits=ReadLimits(max_bytes=int(max_mb * MB), max_pages=max_pages, roots=roots),
-                          timeout=timeout, include_text=html is not None)
+                          timeout=timeout)
     stats = FolderStats()
     if manifest is not None:
         jobs_list = _manifest_jobs(manifest, folder)
         listed = {Path(j.file) for j in jobs_list if j.file}
-        unlisted = sum(1 for j in walk_folder(folder, generated, stats) if j.file and Path(j.file) not in listed)
+        unlisted = sum(1 for j in walk_folder(folder, generated) if j.file and Path(j.file) not in listed)
 
         def jobs() -> Any:
             return iter(jobs_list)
@@ -168,7 +169,7 @@ def scan(
 
 def _manifest_jobs(manifest: Path, folder: Path) -> list[Any]:
     from rtaudit.rules.checklist import load_checklists
-    from rtaudit.scan.manifest import ManifestError, read_manifest
+    from rtaudit.scan import ManifestError, read_manifest
 
     if not manifest.is_file():
         raise _fail(f"{manifest}: no such manifest file")

@@ -85,7 +85,7 @@ def _row(index: int, record: dict[str, Any]) -> str:
             f'<td class="err">{esc(record.get("error") or "")}</td></tr>\n')
 
 
-def _bars(rows: list[tuple[str, list[tuple[str, int, str]]]], label_width: int = 150, width: int = 560) -> str:
+def _bars(rows: list[tuple[str, list[tuple[str, int, str]]]], label_width: int = 150, width: int = 440) -> str:
     """Horizontal (stacked) bars as inline SVG: ``rows`` of (label, [(part name, count, colour)])."""
     if not rows:
         return '<p class="empty">nothing to show</p>'
@@ -165,7 +165,7 @@ class HtmlReport:
         out.append('<section class="charts">')
         out.append('<div class="chart"><h2>Verdicts by billed code</h2>' + _bars(verdict_rows, 90)
                    + _legend(order) + "</div>")
-        out.append('<div class="chart"><h2>Most frequent missing elements</h2>' + _bars(missing_rows, 190) + "</div>")
+        out.append('<div class="chart"><h2>Most frequent missing elements</h2>' + _bars(missing_rows, 170) + "</div>")
         if self.errors:
             reasons = "".join(f"<li>{esc(r)} <b>&times;{n}</b></li>" for r, n in self.errors.most_common(10))
             out.append(f'<div class="chart"><h2>Errors by reason</h2><ol class="reasons">{reasons}</ol></div>')

@@ -46,8 +46,3 @@ def walk_folder(root: Path, exclude: Iterable[Path] = (), stats: FolderStats | N
                           "refused")
                 continue
             yield Job(path=_display(path), file=str(path.resolve()))
-
-
-def count_folder(root: Path, exclude: Iterable[Path] = ()) -> int:
-    """How many jobs ``walk_folder`` will yield (a cheap walk of names only)."""
-    return sum(1 for _ in walk_folder(root, exclude))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rtaudit.ingest.limits import DEFAULT_LIMITS, ReadLimits
@@ -26,10 +26,11 @@ class Job:
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """Settings shared by every worker (picklable)."""
+    """Settings shared by every worker (picklable). ``output`` is the format workers render records in;
+    ``include_text`` sends the full record and the note text back too (for the HTML report)."""
 
     limits: ReadLimits = DEFAULT_LIMITS
     timeout: float = 60.0
     include_text: bool = False
+    output: str = "jsonl"
     checklist_dir: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)

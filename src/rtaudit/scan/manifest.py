@@ -78,6 +78,14 @@ def _codes(cell: str | None) -> tuple[list[str], list[str], list[str]]:
     return codes, modifiers, bad
 
 
+def _delimiter(text: str) -> str:
+    """``,`` unless the header row is clearly ``;``- or tab-separated (spreadsheets in some locales)."""
+    header = text.split("\n", 1)[0]
+    if "," in header:
+        return ","
+    return ";" if ";" in header else "\t" if "\t" in header else ","
+
+
 def _header(reader: csv.DictReader, path: Path) -> None:
     if not reader.fieldnames:
         raise ManifestError(f"{path}: empty manifest (no header row)")
@@ -93,7 +101,8 @@ def _header(reader: csv.DictReader, path: Path) -> None:
 def read_manifest(path: Path, scan_root: Path, known_codes: Iterable[str]) -> list[Job]:
     """One job per note named in the manifest, in first-appearance order; row problems become error jobs."""
     known = set(known_codes)
-    reader = csv.DictReader(io.StringIO(_decode(path), newline=""), restkey=_EXTRA)
+    text = _decode(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA, delimiter=_delimiter(text))
     _header(reader, path)
     entries: dict[str, _Entry] = {}
     try:

@@ -1,7 +1,7 @@
 """Run jobs in a pool of worker processes (or in this process), streaming results as they finish.
 
-Workers load the pipeline once (the initializer) and return plain dicts. Input is pulled lazily and at most a
-fixed window of jobs is in flight, so memory stays flat however many notes there are.
+Workers load the pipeline once (the initializer) and return plain dicts (never Docs). Input is pulled lazily and
+at most a fixed window of jobs is in flight, so memory stays flat however many notes there are.
 """
 
 from __future__ import annotations
@@ -28,36 +28,57 @@ def default_workers() -> int:
 
 
 def _context() -> Any:
+    """``fork`` where there is one (workers start from this process, with nothing to re-import), else ``spawn``.
+
+    The pool is created before the progress bar starts its thread, so the fork copies a single-threaded process.
+    """
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def iter_results(jobs: Iterable[Job], options: ScanOptions, workers: int) -> Iterator[dict[str, Any]]:
-    """``check_job`` for every job, in completion order. ``workers <= 1`` runs in this process."""
-    if workers <= 1:
-        prepare(options)
-        for job in jobs:
-            yield check_job(job)
-        return
-    window = threading.Semaphore(workers * WINDOW_PER_WORKER)
-    stop = threading.Event()
+class ResultStream:
+    """``check_job`` for every job, in completion order; ``workers == 1`` runs in this process (0: no jobs).
 
-    def gated() -> Iterator[Job]:
-        for job in jobs:
-            window.acquire()
-            if stop.is_set():
+    Use it as a context manager: entering starts the pool (or loads the pipeline here) before anything else
+    starts a thread, and leaving stops it, also on Ctrl-C or an error.
+    """
+
+    def __init__(self, jobs: Iterable[Job], options: ScanOptions, workers: int) -> None:
+        self.jobs, self.options, self.workers = jobs, options, workers
+        self.pool: Any = None
+        self.window = threading.Semaphore(workers * WINDOW_PER_WORKER)
+        self.stop = threading.Event()
+
+    def __enter__(self) -> ResultStream:
+        if self.workers == 1:
+            prepare(self.options)
+        elif self.workers > 1:
+            self.pool = _context().Pool(self.workers, initializer=start_worker, initargs=(self.options, os.getpid()))
+        return self
+
+    def _gated(self) -> Iterator[Job]:
+        for job in self.jobs:
+            self.window.acquire()
+            if self.stop.is_set():
                 return
             yield job
 
-    pool = _context().Pool(workers, initializer=start_worker, initargs=(options, os.getpid()))
-    try:
-        for result in pool.imap_unordered(check_job, gated(), CHUNK):
-            window.release()
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self.pool is None:
+            for job in self.jobs:
+                yield check_job(job)
+            return
+        for result in self.pool.imap_unordered(check_job, self._gated(), CHUNK):
+            self.window.release()
             yield result
-        pool.close()
-        pool.join()
-    finally:
-        stop.set()
-        for _ in range(workers * WINDOW_PER_WORKER + CHUNK):
-            window.release()
-        pool.terminate()
+        self.pool.close()
+        self.pool.join()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is None:
+            return
+        self.stop.set()
+        for _ in range(self.workers * WINDOW_PER_WORKER + CHUNK):
+            self.window.release()
+        self.pool.terminate()
+        self.pool.join()

@@ -55,3 +55,12 @@ def resume_key(record: dict[str, Any]) -> tuple[str, str | None, tuple[str, ...]
     manifest = record.get("manifest") or {}
     return (record["note"]["path"], record["note"].get("file_sha256"), tuple(manifest.get("codes") or ()),
             tuple(manifest.get("claim_codes") or ()))
+
+
+def brief(record: dict[str, Any]) -> dict[str, Any]:
+    """What the summary and the progress bar need of a record (small, cheap to send between processes)."""
+    note = record["note"]
+    return {"note": {"path": note["path"], "format": note.get("format"), "file_sha256": note.get("file_sha256")},
+            "outcome": record["outcome"], "error": record.get("error"),
+            "codes": [{"code": c["code"], "verdict": c["verdict"], "missing": c.get("missing") or []}
+                      for c in record["codes"]]}

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rtaudit.scan.jobs import Job, ScanOptions
-from rtaudit.scan.pool import default_workers, iter_results
+from rtaudit.scan.pool import ResultStream, default_workers
 from rtaudit.scan.resume import job_key, keep_done, previous_keys
 from rtaudit.scan.summary import Summary
 from rtaudit.scan.writers import CsvWriter, JsonlWriter
@@ -102,16 +102,17 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> Summary:
         return (job for job in request.jobs() if job.path not in done)
 
     total = sum(1 for _ in remaining())
-    progress.start(total)
     workers = min(request.workers or default_workers(), max(total, 1))
+    options = replace(request.options, output=request.format, include_text=request.html is not None)
     try:
-        for result in iter_results(remaining(), request.options, workers):
-            record = result["record"]
-            writer.write(record)
-            summary.add(record)
-            if report is not None:
-                report.add(record, result.get("text"))
-            progress.advance(record)
+        with ResultStream(remaining() if total else iter(()), options, workers if total else 0) as results:
+            progress.start(total)
+            for result in results:
+                writer.write_text(result["out"])
+                summary.add(result["brief"])
+                if report is not None:
+                    report.add(result["record"], result["text"])
+                progress.advance(result["brief"])
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:

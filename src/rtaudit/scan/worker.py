@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from rtaudit.scan.jobs import Job, ScanOptions
-from rtaudit.scan.records import error_record, result_record, strip_path
+from rtaudit.scan.records import brief, error_record, result_record, strip_path
 
 _STATE: dict[str, Any] = {}
 
 
-class NoteTimeout(Exception):
-    """A note took longer than the per-note time limit."""
+class NoteTimeout(BaseException):
+    """A note took longer than the per-note time limit (a BaseException, so readers' broad handlers let it by)."""
 
 
 def prepare(options: ScanOptions) -> None:
@@ -40,7 +40,11 @@ def start_worker(options: ScanOptions, parent: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    prepare(options)
+    try:
+        prepare(options)
+    except Exception as exc:  # noqa: BLE001 - a pool whose initializer raises respawns workers forever
+        _STATE["options"] = options
+        _STATE["broken"] = f"the worker could not load the pipeline or checklists ({type(exc).__name__})"
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -54,17 +58,22 @@ def _on_alarm(signum: int, frame: Any) -> None:  # noqa: ARG001
 
 
 def check_job(job: Job) -> dict[str, Any]:
-    """The output for one job: ``{"record": <JSON-able dict>, "text": <note text or None>}``."""
+    """The output for one job: ``{"out": <rendered JSONL line or CSV rows>, "brief": <summary dict>,
+    "record": <the JSON-able record, with --html only>, "text": <the note text, with --html only>}``."""
     options: ScanOptions = _STATE["options"]
+    if _STATE.get("broken"):
+        return _result(error_record(job.path, _STATE["broken"], manifest=job.manifest), None, options)
     if job.error or job.file is None:
-        return {"record": error_record(job.path, job.error or "no file", manifest=job.manifest), "text": None}
+        return _result(error_record(job.path, job.error or "no file", manifest=job.manifest), None, options)
+    if threading.current_thread() is not threading.main_thread():
+        return _check(job, options)  # signals (the per-note timer) work in the main thread only
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, options.timeout)
     try:
         return _check(job, options)
     except NoteTimeout:
         reason = f"took longer than {options.timeout:g} s; skipped (raise --timeout to allow more)"
-        return {"record": error_record(job.path, reason, manifest=job.manifest), "text": None}
+        return _result(error_record(job.path, reason, manifest=job.manifest), None, options)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -89,15 +98,25 @@ def _check(job: Job, options: ScanOptions) -> dict[str, Any]:
     except IngestError as exc:
         reason = strip_path(str(exc), job.path, str(file))
         record = error_record(job.path, reason, file_sha256=digest, format=detected, manifest=job.manifest)
-        return {"record": record, "text": None}
+        return _result(record, None, options)
     except (NoteTimeout, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - one broken note must not stop the scan; the message may quote text
         reason = f"internal error ({type(exc).__name__}) while checking this note; please report it"
         record = error_record(job.path, reason, file_sha256=digest, format=detected, manifest=job.manifest)
-        return {"record": record, "text": None}
-    record = result_record(report.model_dump(mode="json"), digest, job.manifest)
-    return {"record": record, "text": note.text if options.include_text else None}
+        return _result(record, None, options)
+    return _result(result_record(report.model_dump(mode="json"), digest, job.manifest), note.text, options)
+
+
+def _result(record: dict[str, Any], text: str | None, options: ScanOptions) -> dict[str, Any]:
+    """Plain values only: the rendered output, a brief for the summary, and (for the HTML report) the full record
+    and the note text."""
+    from rtaudit.scan.writers import CsvWriter, JsonlWriter
+
+    writer = CsvWriter if options.output == "csv" else JsonlWriter
+    full = options.include_text
+    return {"out": writer.render(record), "brief": brief(record), "record": record if full else None,
+            "text": text if full else None}
 
 
 def _format_of(data: bytes, suffix: str, sniff: Any) -> str | None:

@@ -44,8 +44,17 @@ class JsonlWriter:
     def __init__(self, path: Path | None, append: bool = False) -> None:
         self.stream = _Stream(path, append)
 
+    @staticmethod
+    def render(record: dict[str, Any]) -> str:
+        """The line for one record (workers render it, so the parent only writes)."""
+        return json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
+
     def write(self, record: dict[str, Any]) -> None:
-        self.stream.write(json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n")
+        self.write_text(self.render(record))
+
+    def write_text(self, text: str) -> None:
+        """Write rendered output whole, then flush."""
+        self.stream.write(text)
 
     def close(self) -> None:
         self.stream.close()
@@ -83,16 +92,25 @@ class CsvWriter:
     def __init__(self, path: Path | None, append: bool = False, bom: bool = False) -> None:
         self.stream = _Stream(path, append)
         if self.stream.fresh:
-            self.stream.write(("\ufeff" if bom else "") + self._render([list(CSV_COLUMNS)]))
+            self.stream.write(("\ufeff" if bom else "") + self._rows([list(CSV_COLUMNS)]))
 
     @staticmethod
-    def _render(rows: list[list[str]]) -> str:
+    def _rows(rows: list[list[str]]) -> str:
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         return buffer.getvalue()
 
+    @staticmethod
+    def render(record: dict[str, Any]) -> str:
+        """The rows of one record (workers render them, so the parent only writes)."""
+        return CsvWriter._rows(csv_rows(record))
+
     def write(self, record: dict[str, Any]) -> None:
-        self.stream.write(self._render(csv_rows(record)))
+        self.write_text(self.render(record))
+
+    def write_text(self, text: str) -> None:
+        """Write rendered output whole, then flush."""
+        self.stream.write(text)
 
     def close(self) -> None:
         self.stream.close()
