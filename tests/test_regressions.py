@@ -131,3 +131,9 @@ def test_addendum_correction_wins_over_the_body():
 ])
 def test_recommendation_scope_stops_before_a_new_clause(status_of, text, expected):
     assert status_of(text, "treatment_intent") == expected
+
+
+def test_doses_to_be_confirmed_later_in_a_long_clause_are_not_a_prescription(status_of):
+    text = ("Planned doses: 45 Gy in 5 fractions to the adrenal and 35 Gy in 5 fractions to L2 and the iliac bone, "
+            "to be confirmed after modeling review.")
+    assert status_of(text, "prescription") == "hypothetical"
