@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from rtaudit.cli_common import fail
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Does a radiation-oncology note support the code billed for it? Verdicts with evidence.")
 
@@ -22,8 +24,7 @@ class OutputFormat(str, Enum):
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"rtaudit: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
+    return fail(message)
 
 
 def _known_codes(codes: list[str]) -> None:

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from rtaudit.cli_common import fail
+
 EXIT_PASS, EXIT_MALFORMED, EXIT_HOLD = 0, 2, 3
 
 AuditDb = Annotated[Path | None, typer.Option("--audit-db", help="Audit SQLite file (default: $RTAUDIT_AUDIT_DB, "
@@ -28,8 +30,7 @@ class ExportFormat(str, Enum):
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"rtaudit: {message}", err=True)
-    return typer.Exit(EXIT_MALFORMED)
+    return fail(message, code=EXIT_MALFORMED)
 
 
 def hook(

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from rtaudit.cli_common import fail
+
 EXIT_USAGE = 2
 
 
@@ -22,8 +24,7 @@ class ScanFormat(str, Enum):
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"rtaudit scan: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
+    return fail(message, "rtaudit scan")
 
 
 def _progress(enabled: bool) -> tuple[Any, Any]:
