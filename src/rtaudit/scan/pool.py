@@ -17,6 +17,7 @@ from rtaudit.scan.worker import check_job, prepare, start_worker
 
 CHUNK = 4
 WINDOW_PER_WORKER = 16
+STOP_SECONDS = 2.0
 
 
 def default_workers() -> int:
@@ -46,6 +47,7 @@ class ResultStream:
     def __init__(self, jobs: Iterable[Job], options: ScanOptions, workers: int) -> None:
         self.jobs, self.options, self.workers = jobs, options, workers
         self.pool: Any = None
+        self.finished = False
         self.window = threading.Semaphore(workers * WINDOW_PER_WORKER)
         self.stop = threading.Event()
 
@@ -73,12 +75,24 @@ class ResultStream:
             yield result
         self.pool.close()
         self.pool.join()
+        self.finished = True
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is None:
+        if self.pool is None or self.finished:
             return
+        # Stopped early (Ctrl-C, an error): the results in flight are dropped. Pool.terminate() can deadlock when
+        # workers are blocked writing results nobody reads (and a lock interrupted by Ctrl-C may be left held), so
+        # the workers are killed first and the rest of the shutdown gets a few seconds in a helper thread. The
+        # output file is already complete up to the last record written.
         self.stop.set()
+        for process in getattr(self.pool, "_pool", []):
+            if process.is_alive():
+                process.kill()
+        stopper = threading.Thread(target=self._shut_down, daemon=True)
+        stopper.start()
+        stopper.join(STOP_SECONDS)
+
+    def _shut_down(self) -> None:
         for _ in range(self.workers * WINDOW_PER_WORKER + CHUNK):
-            self.window.release()
+            self.window.release()  # unblocks the pool's task feeder, which then sees ``stop``
         self.pool.terminate()
-        self.pool.join()
