@@ -151,3 +151,17 @@ def test_paste_mode_quits_at_once_on_an_empty_note(monkeypatch):
     monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
     result = runner.invoke(app, ["check"], input="")
     assert result.exit_code == 0 and "bye" in result.output and "verdict" not in result.output
+
+
+def test_check_reads_a_docx_note(tmp_path):
+    import docx
+
+    document = docx.Document()
+    for line in COMPLEX_SIM.splitlines():
+        document.add_paragraph(line)
+    path = tmp_path / "note.docx"
+    document.save(path)
+    result = runner.invoke(app, ["check", str(path), "--code", "77290", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["note"]["format"] == "docx" and report["codes"][0]["verdict"] == "supported"

@@ -46,6 +46,12 @@ def _emit(report, output: OutputFormat) -> None:  # noqa: ANN001
         print_report(report)
 
 
+def _read_any(path: str):  # noqa: ANN202 - the format readers load only for a non-text file
+    from rtaudit.ingest import read_any
+
+    return read_any(path)
+
+
 def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
@@ -65,7 +71,8 @@ def _interactive(codes: list[str], claim_codes: list[str], output: OutputFormat)
 
 @app.command()
 def check(
-    path: Annotated[str, typer.Argument(help="Note file, or '-' for standard input (paste mode on a terminal).")] = "-",
+    path: Annotated[str, typer.Argument(help="Note file (txt, rtf, docx, pdf, html, hl7, FHIR json), or '-' "
+                                             "for standard input (paste mode on a terminal).")] = "-",
     code: Annotated[list[str] | None, typer.Option("--code", "-c", help="Billed code (repeatable). "
                     "Default: the codes written in the note, e.g. 'CPT: 77290'.")] = None,
     claim_code: Annotated[list[str] | None, typer.Option("--claim-code", help="Another code on the same "
@@ -86,7 +93,7 @@ def check(
             text, encoding = decode_text(sys.stdin.buffer.read())
             note_path, note_format = None, "txt"
         else:
-            note = read_note(path)
+            note = read_note(path) if Path(path).suffix.lower() in ("", ".txt", ".text") else _read_any(path)
             text, encoding, note_path, note_format = note.text, note.encoding, note.path, note.format
     except IngestError as exc:
         raise _fail(str(exc)) from None
