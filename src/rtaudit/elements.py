@@ -68,8 +68,3 @@ ELEMENTS: dict[str, str] = {
 #: Elements proposed beyond the labeling guide's vocabulary: scored only where a corpus labels them.
 PROPOSED_ELEMENTS: frozenset[str] = frozenset(
     {"wedge_compensator", "multiple_modalities", "time_dose_constraints", "bolus", "primary_plan"})
-
-
-def is_known(element_id: str) -> bool:
-    """True when ``element_id`` is in the vocabulary."""
-    return element_id in ELEMENTS

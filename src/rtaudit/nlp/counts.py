@@ -77,7 +77,6 @@ _PER_AREA = re.compile(r"[^.;\n]{0,30}?\b(?:(?:at|to|for|on) each (?:site|area|s
                        re.IGNORECASE)
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\+|\band\b|&)\s*", re.IGNORECASE)
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
-_TRAILING_NUMBER = re.compile(r"\((?P<n>\d{1,2})\)\s*$")
 
 
 @dataclass(frozen=True)

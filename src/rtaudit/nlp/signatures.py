@@ -42,8 +42,6 @@ _OTHER_STAFF = re.compile(
 _NOT_SIGNATURE_CONTEXT = re.compile(
     r"\b(?:dictated|transcribed|printed|typed|entered|D:|T:)\s*(?:on|by|at|:)?\s*$", re.IGNORECASE
 )
-_SIGNER_AFTER_VERB = re.compile(r"^\s*(?:by)?\s*[:\-]?\s*(?P<signer>[A-Za-z][^\n]*?)\s*(?:$|\bon\b|\bat\b|\d)",
-                                re.IGNORECASE)
 _BLANK_SIGNER = re.compile(r"^\s*(?:by)?\s*[:\-]?\s*(?:_{2,}|\[\s*\]|\s*$)")
 _DATE_FIELD = re.compile(rf"\b(?:date(?: signed)?|signed on|signature date)\s*[:\-]?\s*(?P<value>{DATE}|_{{2,}}|\s*$)",
                          re.IGNORECASE)

@@ -38,16 +38,14 @@ class _Stream:
             self.handle.close()
 
 
-class JsonlWriter:
-    """One JSON object per line (ASCII-escaped, so no character in a note can split a line)."""
+class _Writer:
+    """Writes rendered records whole to one output stream (``render`` is the format's)."""
 
-    def __init__(self, path: Path | None, append: bool = False) -> None:
-        self.stream = _Stream(path, append)
+    stream: _Stream
 
     @staticmethod
     def render(record: dict[str, Any]) -> str:
-        """The line for one record (workers render it, so the parent only writes)."""
-        return json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
+        raise NotImplementedError
 
     def write(self, record: dict[str, Any]) -> None:
         self.write_text(self.render(record))
@@ -58,6 +56,19 @@ class JsonlWriter:
 
     def close(self) -> None:
         self.stream.close()
+
+
+class JsonlWriter(_Writer):
+    """One JSON object per line (ASCII-escaped, so no character in a note can split a line)."""
+
+    def __init__(self, path: Path | None, append: bool = False) -> None:
+        self.stream = _Stream(path, append)
+
+    @staticmethod
+    def render(record: dict[str, Any]) -> str:
+        """The line for one record (workers render it, so the parent only writes)."""
+        return json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
+
 
 
 def _cell(value: Any) -> str:
@@ -86,7 +97,7 @@ def csv_rows(record: dict[str, Any]) -> list[list[str]]:
     return [[_cell(row.get(column)) for column in CSV_COLUMNS] for row in rows]
 
 
-class CsvWriter:
+class CsvWriter(_Writer):
     """CSV with a header, CRLF line ends and minimal quoting; ``bom`` starts a new file with a UTF-8 BOM."""
 
     def __init__(self, path: Path | None, append: bool = False, bom: bool = False) -> None:
@@ -105,12 +116,3 @@ class CsvWriter:
         """The rows of one record (workers render them, so the parent only writes)."""
         return CsvWriter._rows(csv_rows(record))
 
-    def write(self, record: dict[str, Any]) -> None:
-        self.write_text(self.render(record))
-
-    def write_text(self, text: str) -> None:
-        """Write rendered output whole, then flush."""
-        self.stream.write(text)
-
-    def close(self) -> None:
-        self.stream.close()
