@@ -12,20 +12,11 @@ from rtaudit.rules.checklist import ChecklistSet, load_checklists
 from rtaudit.rules.evaluate import evaluate
 
 
-def _pipeline():  # noqa: ANN202 - spaCy is imported only when a note is read
-    from rtaudit.nlp.pipeline import load_pipeline
-
-    return load_pipeline()
-
-
 def find_elements(text: str) -> list[dict]:
     """The element mentions of a note (plain dicts with status, trigger, section and offsets)."""
-    from rtaudit.nlp.components import new_state
+    from rtaudit.nlp.text_pipeline import annotate_text
 
-    state = new_state(text)
-    for _, component in _pipeline().pipeline:  # the pipeline's own components, on the text (no token Doc needed)
-        component.annotate(state)
-    return state["rt_mentions"]
+    return annotate_text(text)["rt_mentions"]  # the pipeline's own annotators, on the text (no token Doc needed)
 
 
 def check_note(text: str, codes: Iterable[str] = (), claim_codes: Iterable[str] = (), *,

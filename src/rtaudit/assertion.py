@@ -6,7 +6,7 @@ from typing import Any
 
 from rtaudit.nlp.context import reference_year
 from rtaudit.nlp.layout import analyse_layout, section_at
-from rtaudit.nlp.pipeline import load_pipeline
+from rtaudit.nlp.text_pipeline import annotator
 
 
 def classify(sentence: str, start: int, end: int, element: str | None = None) -> dict[str, Any]:
@@ -20,9 +20,8 @@ def classify(sentence: str, start: int, end: int, element: str | None = None) ->
     """
     if not 0 <= start < end <= len(sentence):
         raise ValueError(f"target offsets {start}-{end} are outside the sentence (length {len(sentence)})")
-    nlp = load_pipeline()
-    engine = nlp.get_pipe("assertion").engine
-    layout = analyse_layout(sentence, nlp.get_pipe("layout").matcher)
+    engine = annotator("assertion").engine
+    layout = analyse_layout(sentence, annotator("layout").matcher)
     unit = next(((s, max(e, end)) for s, e in reversed(layout.units) if s <= start), (0, len(sentence)))
     section = section_at(layout.sections, start)
     triggers, terminators = engine.find_triggers(sentence, unit[0], unit[1], reference_year(sentence))

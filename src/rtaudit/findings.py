@@ -46,19 +46,20 @@ class ElementFinding(BaseModel):
 Findings = dict[str, ElementFinding]
 
 
-def _evidence(mention: dict[str, Any], text: str) -> Evidence:
+def _evidence(mention: dict[str, Any], text: str) -> dict[str, Any]:
+    """The fields of an :class:`Evidence` for one mention, as plain data."""
     trigger = mention.get("trigger") or {}
     section = mention.get("section") or {}
     sentence = mention.get("sentence") or {}
     s_start, s_end = sentence.get("start"), sentence.get("end")
-    return Evidence.model_construct(  # internal, already-typed data: no validation pass needed
-        text=mention["text"], start=mention["start"], end=mention["end"], status=mention["status"],
-        rule=mention["rule"], section=section.get("name"), section_start=section.get("start"),
-        section_end=section.get("end"),
-        sentence=text[s_start:s_end].strip() if s_start is not None else None,
-        sentence_start=s_start, sentence_end=s_end, trigger=trigger.get("text"),
-        trigger_start=trigger.get("start"), trigger_end=trigger.get("end"), trigger_rule=trigger.get("rule"),
-    )
+    return {
+        "text": mention["text"], "start": mention["start"], "end": mention["end"], "status": mention["status"],
+        "rule": mention["rule"], "section": section.get("name"), "section_start": section.get("start"),
+        "section_end": section.get("end"),
+        "sentence": text[s_start:s_end].strip() if s_start is not None else None,
+        "sentence_start": s_start, "sentence_end": s_end, "trigger": trigger.get("text"),
+        "trigger_start": trigger.get("start"), "trigger_end": trigger.get("end"), "trigger_rule": trigger.get("rule"),
+    }
 
 
 _NOT_PRESENT_ORDER = {"negated": 0, "hypothetical": 1, "historical": 2}
@@ -116,8 +117,8 @@ def summarize(mentions: list[dict[str, Any]], text: str, max_evidence: int = 5) 
             value = decider.get("value")
         ordered = [decider] + [m for m in group if m is not decider and m["status"] == decider["status"]]
         ordered += [m for m in group if m["status"] != decider["status"]]
-        findings[label] = ElementFinding.model_construct(
-            status=decider["status"], value=value,
-            evidence=[_evidence(m, text) for m in ordered[:max_evidence]],
-        )
+        findings[label] = ElementFinding.model_validate({  # validated in pydantic-core: faster than construct
+            "status": decider["status"], "value": value,
+            "evidence": [_evidence(m, text) for m in ordered[:max_evidence]],
+        })
     return findings

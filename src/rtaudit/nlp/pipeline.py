@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,11 +13,9 @@ from spacy.util import load_config
 from rtaudit.datafiles import load_jsonl
 from rtaudit.nlp import components  # noqa: F401  (registers the factories)
 from rtaudit.nlp.patterns import PATTERN_FILES
+from rtaudit.nlp.text_pipeline import MODEL_DIR, MODEL_NAME, ROOT, model_path  # noqa: F401 (re-exported)
 
-ROOT = Path(__file__).resolve().parents[3]
 PATTERNS_DIR = ROOT / "patterns"
-MODEL_NAME = "rtaudit_ro"
-MODEL_DIR = ROOT / "models" / MODEL_NAME
 MODEL_VERSION = "0.1.0"
 
 #: (component name, factory, pattern file or None), in pipeline order.
@@ -48,11 +45,6 @@ def _read_patterns(path: Path) -> list[dict]:
     """Pattern dicts from a JSONL file, validated with errors naming the file and line."""
     rules = load_jsonl(path, PATTERN_FILES[path.name])
     return [rule.model_dump(exclude_none=True, exclude_defaults=True) | {"id": rule.id} for rule in rules]
-
-
-def model_path() -> Path:
-    """Where the shipped pipeline lives (``RTAUDIT_MODEL`` overrides)."""
-    return Path(os.environ.get("RTAUDIT_MODEL", MODEL_DIR))
 
 
 @lru_cache(maxsize=2)

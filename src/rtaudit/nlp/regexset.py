@@ -87,17 +87,17 @@ def _class_chars(value: list) -> tuple[list[str], bool] | None:
     return chars, non_word
 
 
-def _prefixes(items: list) -> set[str] | None:
+def _prefixes(items: list, depth: int = _PREFIX) -> set[str] | None:
     """Possible lower-case word prefixes of a parsed regex sequence; None when they cannot be listed.
 
     A key ending in ``$`` is a whole word (the regex needs the word to end there, as in ``\\bno\\b`` or
-    ``\\bw/o``); other keys are the first one to three letters of the word.
+    ``\\bw/o``); other keys are the first one to ``depth`` letters of the word.
     """
     results: set[str] = set()
     stack: list[tuple[list, str]] = [(list(items), "")]
     while stack:
         sequence, prefix = stack.pop()
-        if len(prefix) >= _PREFIX or not sequence:
+        if len(prefix) >= depth or not sequence:
             results.add(prefix)
             continue
         op, value = sequence[0]
@@ -178,7 +178,11 @@ def _parse_keys(regex: str) -> set[str] | None:
     items = list(parsed)
     if not _anchored(items):
         return None
-    return _prefixes(items)
+    for depth in range(_PREFIX, 0, -1):  # too many long prefixes (e.g. "C1"-"S9" levels): try shorter ones
+        keys = _prefixes(items, depth)
+        if keys is not None:
+            return keys
+    return None
 
 
 def _anchored(items: list) -> bool:
@@ -188,8 +192,10 @@ def _anchored(items: list) -> bool:
     op, value = items[0]
     if op is sre_constants.AT:
         return value is sre_constants.AT_BOUNDARY
-    if op is sre_constants.ASSERT_NOT:
-        return value[0] < 0
+    if op is sre_constants.ASSERT_NOT and value[0] < 0:
+        return True
+    if op is sre_constants.ASSERT and value[0] < 0:
+        return _anchored(items[1:])  # a lookbehind followed by a word boundary ("(?<=-)\\bve for")
     if op is sre_constants.SUBPATTERN:
         return _anchored(list(value[-1]) + items[1:])
     if op is sre_constants.BRANCH:

@@ -26,10 +26,10 @@ class NoteTimeout(BaseException):
 
 def prepare(options: ScanOptions) -> None:
     """Load the pipeline and the checklists in this process (once) and remember the options."""
-    from rtaudit.nlp.pipeline import load_pipeline
+    from rtaudit.nlp.text_pipeline import load_text_pipeline
     from rtaudit.rules.checklist import load_checklists
 
-    load_pipeline()
+    load_text_pipeline()
     _STATE["options"] = options
     _STATE["checklists"] = load_checklists(options.checklist_dir)
 
