@@ -71,6 +71,31 @@ def test_docx_paragraphs_tables_header_and_footer_in_order(tmp_path):
     assert _verdicts(note.text) == [("77290", "supported", "77290")]
 
 
+def test_docx_headers_of_every_section_once_and_linked_sections_skipped(tmp_path):
+    import docx
+    from docx.enum.section import WD_SECTION
+
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "Lakeside Radiation Center"
+    document.add_paragraph("CT simulation performed with a Vac-Lok bag.")
+    second = document.add_section(WD_SECTION.NEW_PAGE)
+    second.header.is_linked_to_previous = False
+    second.header.paragraphs[0].text = "Page header of the planning section"
+    second.footer.is_linked_to_previous = False
+    second.footer.paragraphs[0].text = "Electronically signed by Ada Testwell, MD 03/04/2025"
+    document.add_paragraph("Planning CT acquired with 2.5 mm slices.")
+    third = document.add_section(WD_SECTION.NEW_PAGE)
+    third.header.is_linked_to_previous = True  # repeats the second section's header: not read twice
+    third.footer.is_linked_to_previous = True
+    document.add_paragraph("Isocenter marked with three tattoos.")
+    path = tmp_path / "sections.docx"
+    document.save(str(path))
+    lines = [line for line in read_any(path).text.splitlines() if line.strip()]
+    assert lines == ["Lakeside Radiation Center", "Page header of the planning section",
+                     "CT simulation performed with a Vac-Lok bag.", "Planning CT acquired with 2.5 mm slices.",
+                     "Isocenter marked with three tattoos.", "Electronically signed by Ada Testwell, MD 03/04/2025"]
+
+
 def test_docx_unticked_legacy_checkbox_is_not_documentation(tmp_path):
     import docx
     from docx.oxml import parse_xml

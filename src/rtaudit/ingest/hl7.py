@@ -72,23 +72,24 @@ def read_hl7(data: bytes, source: str, attachment: Attachment) -> tuple[str, str
     if messages > 1:
         raise IngestError(f"{source}: {messages} HL7 messages in one file; rtaudit reads one note per file")
     try:
-        message = hl7.parse("\r".join(segments))
+        message = hl7.parse(segments[0])  # the MSH: message type, separators and escapes
         kind = str(message.segment("MSH")[9])
     except Exception as exc:  # noqa: BLE001 - python-hl7 raises several kinds on malformed input
         raise IngestError(f"{source}: malformed HL7 message ({type(exc).__name__})") from None
     separators = segments[0][3:8]
-    repetition, components = separators[2:3] or "~", separators[1:2] or "^"
+    field, repetition, components = separators[0:1], separators[2:3] or "~", separators[1:2] or "^"
     family = kind.split(components)[0].upper()
     if family not in _DOCUMENT_MESSAGES:
         raise IngestError(f"{source}: HL7 {kind[:20]} message, not a document message (MDM^T02)")
     lines: list[str] = []
     inner: str | None = None
-    for segment in message:
-        if str(segment[0]) != "OBX" or len(segment) < 6:
+    for segment in segments[1:]:  # OBX fields by position (OBX-2 type, OBX-5 value, OBX-11 status)
+        fields = segment.split(field)
+        if fields[0] != "OBX" or len(fields) < 6:
             continue
-        if len(segment) > 11 and str(segment[11]).strip().upper() in _RETRACTED:
+        if len(fields) > 11 and fields[11].strip().upper() in _RETRACTED:
             continue
-        value_type, raw = str(segment[2]).strip().upper(), str(segment[5])
+        value_type, raw = fields[2].strip().upper(), fields[5]
         if value_type in _TEXT_TYPES:
             for piece in raw.split(repetition):
                 lines.append(message.unescape(piece).replace("\r\n", "\n").replace("\r", "\n"))
