@@ -29,8 +29,6 @@ _WORD = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"\w")
 
 
-_SPLIT = re.compile(r"(\W+)")
-
 
 class TextIndex:
     """The words of a text as (offset, lower-cased word), computed once and shared by every rule set."""
@@ -40,13 +38,7 @@ class TextIndex:
         lower = text.lower()
         if len(lower) != len(text):  # a few Unicode letters change length when lower-cased
             lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-        words: list[tuple[int, str]] = []
-        position = 0
-        for number, part in enumerate(_SPLIT.split(lower)):
-            if part and not number % 2:
-                words.append((position, part))
-            position += len(part)
-        self.words = words
+        self.words: list[tuple[int, str]] = [(found.start(), found.group()) for found in _WORD.finditer(lower)]
 
     @classmethod
     def of(cls, text: str) -> TextIndex:
