@@ -28,6 +28,8 @@ def test_assertion_case(case):
     start, end = _offsets(case)
     result = classify(case["text"], start, end, case.get("element"))
     assert result["status"] == EXPECTED_NAME.get(case["expected"], case["expected"]), result["trigger"]
+    for flag, expected in case.get("flags", {}).items():  # the clinical temporality, where it parts from the status
+        assert result[flag] is expected, (flag, result["trigger"])
 
 
 def test_suite_covers_the_forms_the_issue_names():

@@ -17,6 +17,12 @@ def classify(sentence: str, start: int, end: int, element: str | None = None) ->
     other_experiencer) with its deciding ``trigger`` (text, offsets, category, rule) or None, and independent
     ``negated``, ``hypothetical``, ``historical`` and ``experiencer_other`` flags: each is set when any trigger of
     that kind reaches the target ("no history of X" is both negated and historical), or when it is the status.
+
+    The flags are the clinical temporality, the status is the pipeline's verdict on documentation, and the two part
+    in one place: a section of kind ``context`` (history of present illness, physical exam, review of systems,
+    results) gives the status ``historical`` -- a mention there is the story around today's service, not a record
+    of it -- but it describes the current presentation, so it does not set the ``historical`` flag. Only triggers
+    and sections of kind ``historical`` (past medical, social, prior treatment history) do.
     """
     if not 0 <= start < end <= len(sentence):
         raise ValueError(f"target offsets {start}-{end} are outside the sentence (length {len(sentence)})")
@@ -27,7 +33,9 @@ def classify(sentence: str, start: int, end: int, element: str | None = None) ->
     triggers, terminators = engine.find_triggers(sentence, unit[0], unit[1], reference_year(sentence))
     assertion = engine.assert_mention(sentence, start, end, unit, section, triggers, terminators, element)
     flags = {t.category for t in engine.covering(sentence, start, end, unit, triggers, terminators, element)}
-    flags.add(assertion.status)
+    context_section = assertion.cue == "section" and section is not None and section.kind == "context"
+    if not context_section:
+        flags.add(assertion.status)
     if section is not None and section.kind in ("historical", "hypothetical") and start >= section.header_end:
         flags.add(section.kind)
     return {

@@ -13,7 +13,7 @@ from datetime import date
 
 from rtaudit.nlp.layout import Section
 from rtaudit.nlp.patterns import ContextRule
-from rtaudit.nlp.regexset import RegexSet, TextIndex
+from rtaudit.nlp.regexset import RegexSet, TextIndex, preload_keys, word_start_keys
 
 _BOX = re.compile(r"\[\s*[xX✓✔■*]\s*\]|\[\s*\]|[☐☒☑✅]|\(\s*[xX✓✔]\s*\)|\(\s*\)")
 _CHECKED = re.compile(r"[xX✓✔■*☒☑✅]")
@@ -68,26 +68,38 @@ class ContextEngine:
     def __init__(self, rules: list[ContextRule], default_max_scope: int = 8):
         self.rules = rules
         self.default_max_scope = default_max_scope
-        self._lexicon = RegexSet([(r.to_regex(), r) for r in rules])
+        regexes = []
+        for rule in rules:
+            regex = tolerant_spaces(rule.to_regex())
+            if regex != rule.to_regex():  # a space never starts a word: reuse the word keys saved for the rule
+                keys = word_start_keys(rule.to_regex())
+                preload_keys({regex: None if keys is None else sorted(keys)})
+            regexes.append((regex, rule))
+        self._lexicon = RegexSet(regexes)
         self._forms: dict[tuple, tuple[list[tuple[int, int, bool]], int | None]] = {}
 
     # -- triggers -------------------------------------------------------------------------------------------
     def find_triggers(self, text: str, start: int, end: int, reference_year: int | None = None,
                       index: TextIndex | None = None) -> tuple[list[Trigger], list[tuple[int, str]]]:
-        """Triggers and scope-terminator positions inside ``text[start:end]``, in text order."""
-        groups: dict[str, list[tuple[int, int, ContextRule]]] = {"pseudo": [], "terminate": [], "trigger": []}
+        """Triggers and scope-terminator positions inside ``text[start:end]``, in text order.
+
+        Overlaps are resolved (leftmost, then longest) within each group: pseudo-triggers, terminators, historical
+        triggers, and the other triggers. Temporality is an axis of its own, so a historical trigger may share its
+        words with a negation ("denies" in "denies alcohol use" both negates and marks a social-history habit)."""
+        groups: dict[str, list[tuple[int, int, ContextRule]]] = {"pseudo": [], "terminate": [], "historical": [],
+                                                                 "trigger": []}
         candidates = self._lexicon.candidates(text, start, end, index)
-        for category in groups:  # each category resolves its own overlaps, leftmost then longest
+        for category in groups:  # each group resolves its own overlaps, leftmost then longest
             reached = start
             for begin, negative_end, rule_index in candidates:
                 rule = self._lexicon.rule(rule_index)
-                kind = rule.category if rule.category in ("pseudo", "terminate") else "trigger"
+                kind = rule.category if rule.category in groups else "trigger"
                 if kind == category and begin >= reached:
                     groups[category].append((begin, -negative_end, rule))
                     reached = -negative_end
         pseudo = [(s, e) for s, e, _ in groups["pseudo"]]
         triggers: list[Trigger] = []
-        for s, e, rule in groups["trigger"]:
+        for s, e, rule in groups["historical"] + groups["trigger"]:
             if any(ps <= s < pe or ps < e <= pe for ps, pe in pseudo):
                 continue
             elements = tuple(rule.elements) if rule.elements else None
@@ -237,6 +249,43 @@ class ContextEngine:
                               section.name)
             return Assertion(category, trigger, "section")
         return in_unit
+
+
+def tolerant_spaces(regex: str) -> str:
+    """``regex`` with each literal space (and each character class that admits a space, such as ``[- ]``) also
+    matching a run of spaces or tabs: dictated and wrapped notes space words irregularly ("history  of",
+    "may   represent", "several day   history"), and a lexicon entry should not care. Lookbehinds keep their
+    fixed width, and negated classes are left alone."""
+    out: list[str] = []
+    groups: list[bool] = []  # one entry per open group: is it a lookbehind?
+    class_start = -1  # where the character class being read starts in ``out``, or -1
+    class_space = False
+    escaped = False
+    for position, char in enumerate(regex):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif class_start >= 0:
+            body = "".join(out[class_start + 1:])
+            if char == "]" and body not in ("", "^"):
+                out.append(char)
+                if class_space and not body.startswith("^") and not any(groups):
+                    out[class_start:] = ["(?:[ \\t]+|" + "".join(out[class_start:]) + ")"]
+                class_start = -1
+                continue
+            class_space = class_space or char == " "
+        elif char == "[":
+            class_start, class_space = len(out), False
+        elif char == "(":
+            groups.append(regex.startswith(("(?<=", "(?<!"), position))
+        elif char == ")" and groups:
+            groups.pop()
+        elif char == " " and not any(groups):
+            out.append("(?:[ \\t]+)")
+            continue
+        out.append(char)
+    return "".join(out)
 
 
 _ARTICLE_ONLY = re.compile(r"^\s*(?:(?:a|an|the|some)\s+)?$", re.IGNORECASE)
