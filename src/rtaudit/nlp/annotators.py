@@ -246,15 +246,19 @@ def assert_matches(text: str, matches: list[dict[str, Any]], units: list[list[in
     all_triggers, all_terminators = engine.find_triggers(text, 0, len(text), reference_year(text), text_index)
     trigger_starts = [t.start for t in all_triggers]
     terminator_starts = [t for t, _ in all_terminators]
+    section_starts = [section.start for section in sections]
+    in_unit: dict[tuple[int, int], tuple[list, list]] = {}  # the triggers and terminators of each unit
     decided = []
     for match in sorted(matches, key=lambda m: (m["start"], m["end"])):
         index = _unit_index(unit_starts, match["start"])
         unit = (units[index][0], max(units[index][1], match["end"]))
-        first, last = bisect_left(trigger_starts, unit[0]), bisect_left(trigger_starts, unit[1])
-        triggers = [t for t in all_triggers[first:last] if t.end <= unit[1]]
-        terminators = all_terminators[bisect_left(terminator_starts, unit[0]):
-                                      bisect_left(terminator_starts, unit[1])]
-        section = section_at(sections, match["start"])
+        if unit not in in_unit:
+            first, last = bisect_left(trigger_starts, unit[0]), bisect_left(trigger_starts, unit[1])
+            in_unit[unit] = ([t for t in all_triggers[first:last] if t.end <= unit[1]],
+                             all_terminators[bisect_left(terminator_starts, unit[0]):
+                                             bisect_left(terminator_starts, unit[1])])
+        triggers, terminators = in_unit[unit]
+        section = section_at(sections, match["start"], section_starts)
         if "status" in match:
             assertion = ContextAssertion(match["status"], cue="component")
         else:

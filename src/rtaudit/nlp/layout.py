@@ -7,6 +7,7 @@ bullet, one table row or one header. Everything here works on character offsets 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from rtaudit.nlp.patterns import SectionRule
@@ -19,6 +20,8 @@ _TABLE_ROW = re.compile(r"\|.*\||\t.*\t|\S {3,}\S.* {3,}\S")
 _HEADER_COLON = re.compile(r"[ \t]*(?::|\.{3,}|-{1,2}\s|—\s)")
 _DECORATION = re.compile(r"^[\s=*#_~-]+|[\s=*#_~:-]+$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_NOT_LETTER = re.compile(r"[^A-Za-z]")
+_TWO_DIGITS = re.compile(r"\d{2}")
 _ABBREVIATION_BEFORE = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|Drs|vs|approx|St|No|Fig|e\.g|i\.e|a\.m|p\.m|M\.D|D\.O|Ph\.D|[A-Z])\.)$"
 )
@@ -67,10 +70,9 @@ class SectionMatcher:
             content = line[header_end:].strip()
             return _DECORATION.sub("", found.group(0)).upper(), rule.kind, header_end, bool(content)
         core = _DECORATION.sub("", stripped)
-        if len(core) > 90:
+        if len(core) > 90 or core.upper() != core:
             return None
-        letters = re.sub(r"[^A-Za-z]", "", core)
-        if len(letters) >= 4 and core.upper() == core and not re.search(r"\d{2}", core):
+        if len(_NOT_LETTER.sub("", core)) >= 4 and not _TWO_DIGITS.search(core):
             if ":" in core and core.index(":") < len(core) - 1:
                 return None
             return core.rstrip(":").strip(), "current", len(line.rstrip("\n")), False
@@ -123,10 +125,10 @@ def analyse_layout(text: str, sections: SectionMatcher) -> Layout:
         starts_unit = (
             not previous_line.strip()
             or header is not None
+            or previous_line.rstrip().endswith((".", ":", "?", "!", ";"))
             or bool(_BULLET.match(line))
             or bool(_KEY_VALUE.match(line))
             or bool(_TABLE_ROW.search(line))
-            or previous_line.rstrip().endswith((".", ":", "?", "!", ";"))
             or (bool(_BOX_START.match(line)) and not _BOX_START.search(previous_line))
         )
         if starts_unit:
@@ -158,13 +160,12 @@ def analyse_layout(text: str, sections: SectionMatcher) -> Layout:
     return Layout([Section(n, k, s, e, h) for n, k, s, e, h in found], units)
 
 
-def section_at(sections: list[Section], offset: int) -> Section | None:
-    """The innermost section that contains ``offset``."""
-    best: Section | None = None
-    for section in sections:
-        if section.start <= offset < max(section.end, section.start + 1):
-            if best is None or section.start >= best.start:
-                best = section
-        elif section.start > offset:
-            break
-    return best
+def section_at(sections: list[Section], offset: int, starts: list[int] | None = None) -> Section | None:
+    """The innermost section that contains ``offset`` (the latest-starting one); ``starts``, the sections' start
+    offsets, saves recomputing them when many offsets are looked up."""
+    starts = starts if starts is not None else [section.start for section in sections]
+    for index in range(bisect_right(starts, offset) - 1, -1, -1):
+        section = sections[index]
+        if offset < max(section.end, section.start + 1):
+            return section
+    return None

@@ -18,31 +18,42 @@ class FolderStats:
     hidden: int = 0
 
 
-def _display(path: Path) -> str:
-    return os.path.normpath(path)
-
-
 def walk_folder(root: Path, exclude: Iterable[Path] = (), stats: FolderStats | None = None) -> Iterator[Job]:
     """A job per regular file under ``root`` (sorted, recursive); symlinks leading outside become error jobs.
 
     Hidden files and folders (``.name``) are left out and counted in ``stats``; ``exclude`` (the scan's own
-    output files) is left out silently.
+    output files) is left out silently. Links are never followed, so a file's real path is its folder's real path
+    plus its name unless the file itself is a link: only links are resolved (a scan walks the folder more than
+    once, and resolving every path cost more than reading small notes).
     """
-    excluded = {Path(p).resolve() for p in exclude}
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        base = Path(folder)
-        if stats is not None:
-            stats.hidden += sum(1 for d in dirs if d.startswith(".")) + sum(1 for f in files if f.startswith("."))
-        linked = sorted(d for d in dirs if not d.startswith(".") and (base / d).is_symlink())
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
-        for name in linked:
-            yield Job(path=_display(base / name), error="symbolic link to a folder; not followed")
-        for name in sorted(f for f in files if not f.startswith(".")):
-            path = base / name
-            if path.resolve() in excluded:
-                continue
-            if path.is_symlink() and not is_inside(path, [root]):
-                yield Job(path=_display(path), error="symbolic link to a file outside the scanned folder; "
-                          "refused")
-                continue
-            yield Job(path=_display(path), file=str(path.resolve()))
+    excluded = {os.path.realpath(p) for p in exclude}
+    yield from _walk(os.path.normpath(root), os.path.realpath(root), Path(root), excluded, stats)
+
+
+def _walk(folder: str, real_folder: str, root: Path, excluded: set[str], stats: FolderStats | None
+          ) -> Iterator[Job]:
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    visible = [entry for entry in entries if not entry.name.startswith(".")]
+    if stats is not None:
+        stats.hidden += len(entries) - len(visible)
+    folders = []
+    for entry in visible:
+        if entry.is_dir(follow_symlinks=False):
+            folders.append(entry)
+        elif entry.is_symlink() and entry.is_dir():
+            yield Job(path=os.path.join(folder, entry.name), error="symbolic link to a folder; not followed")
+    for entry in visible:
+        if entry.is_dir():
+            continue
+        path = os.path.join(folder, entry.name)
+        real = os.path.realpath(path) if entry.is_symlink() else os.path.join(real_folder, entry.name)
+        if real in excluded:
+            continue
+        if entry.is_symlink() and not is_inside(Path(path), [root]):
+            yield Job(path=path, error="symbolic link to a file outside the scanned folder; refused")
+            continue
+        yield Job(path=path, file=real)
+    for entry in folders:
+        yield from _walk(os.path.join(folder, entry.name), os.path.join(real_folder, entry.name), root, excluded,
+                         stats)
