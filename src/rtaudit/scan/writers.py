@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+import pydantic_core
+
 CSV_COLUMNS = ("path", "code", "verdict", "supported_code", "missing", "query", "reasons", "error", "outcome",
                "format", "file_sha256")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
