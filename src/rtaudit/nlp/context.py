@@ -88,15 +88,14 @@ class ContextEngine:
         words with a negation ("denies" in "denies alcohol use" both negates and marks a social-history habit)."""
         groups: dict[str, list[tuple[int, int, ContextRule]]] = {"pseudo": [], "terminate": [], "historical": [],
                                                                  "trigger": []}
-        candidates = self._lexicon.candidates(text, start, end, index)
-        for category in groups:  # each group resolves its own overlaps, leftmost then longest
-            reached = start
-            for begin, negative_end, rule_index in candidates:
-                rule = self._lexicon.rule(rule_index)
-                kind = rule.category if rule.category in groups else "trigger"
-                if kind == category and begin >= reached:
-                    groups[category].append((begin, -negative_end, rule))
-                    reached = -negative_end
+        reached = dict.fromkeys(groups, start)  # each group resolves its own overlaps, leftmost then longest
+        rule_of = self._lexicon.rule
+        for begin, negative_end, rule_index in self._lexicon.candidates(text, start, end, index):
+            rule = rule_of(rule_index)
+            kind = rule.category if rule.category in groups else "trigger"
+            if begin >= reached[kind]:
+                groups[kind].append((begin, -negative_end, rule))
+                reached[kind] = -negative_end
         pseudo = [(s, e) for s, e, _ in groups["pseudo"]]
         triggers: list[Trigger] = []
         for s, e, rule in groups["historical"] + groups["trigger"]:

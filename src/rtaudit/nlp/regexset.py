@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 try:  # Python >= 3.11
@@ -39,6 +39,21 @@ class TextIndex:
         if len(lower) != len(text):  # a few Unicode letters change length when lower-cased
             lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         self.words: list[tuple[int, str]] = [(found.start(), found.group()) for found in _WORD.finditer(lower)]
+        self._by_word: dict[str, list[int]] | None = None
+
+    @property
+    def by_word(self) -> dict[str, list[int]]:
+        """Each distinct word with its offsets (notes repeat words: rule sets look each one up once)."""
+        if self._by_word is None:
+            grouped: dict[str, list[int]] = {}
+            for position, word in self.words:
+                positions = grouped.get(word)
+                if positions is None:
+                    grouped[word] = [position]
+                else:
+                    positions.append(position)
+            self._by_word = grouped
+        return self._by_word
 
     @classmethod
     def of(cls, text: str) -> TextIndex:
@@ -247,18 +262,24 @@ class RegexSet(Generic[RuleT]):
         index = index if index is not None and index.text is text else TextIndex.of(text)
         found: list[tuple[int, int, int]] = []
         compiled = self._compiled
-        words = index.words
         word_rules = self._word_rules
-        for position, word in words[bisect_left(words, (start, "")):]:
-            if position >= stop:
-                break
+        if start <= 0 and stop >= len(text):  # the whole text: each distinct word once
+            places: Iterable[tuple[str, list[int]]] = index.by_word.items()
+        else:
+            words = index.words
+            places = ((word, [position]) for position, word in words[bisect_left(words, (start, "")):]
+                      if position < stop)
+        for word, positions in places:
             rule_indexes = word_rules.get(word)
             if rule_indexes is None:
                 rule_indexes = self._rules_for(word)
-            for rule_index in rule_indexes:
-                match = compiled[rule_index].match(text, position, stop)
-                if match is not None and match.end() > position:
-                    found.append((position, -match.end(), rule_index))
+            if not rule_indexes:
+                continue
+            for position in positions:
+                for rule_index in rule_indexes:
+                    match = compiled[rule_index].match(text, position, stop)
+                    if match is not None and match.end() > position:
+                        found.append((position, -match.end(), rule_index))
         for rule_index in self._scanned:
             for match in compiled[rule_index].finditer(text, start, stop):
                 if match.end() > match.start():
