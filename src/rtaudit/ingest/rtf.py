@@ -10,20 +10,17 @@ from rtaudit.ingest.text import IngestError
 _CODEPAGE = re.compile(rb"\\ansicpg(\d+)")
 
 
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+_NOT_BRACE = re.compile(r"[^{}]+")
+
+
 def _balanced(raw: str) -> bool:
     """Braces close where they open (an RTF cut short by a failed export does not)."""
-    depth, escaped = 0, False
-    for char in raw:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth < 0:
-                return False
+    depth = 0
+    for brace in _NOT_BRACE.sub("", _ESCAPE.sub("", raw)):  # escaped braces (``\{``) are text
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return False
     return depth == 0
 
 

@@ -94,7 +94,7 @@ def _class_chars(value: list) -> tuple[list[str], bool] | None:
     return chars, non_word
 
 
-def _prefixes(items: list, depth: int = _PREFIX) -> set[str] | None:
+def _prefixes(items: list, depth: int = _PREFIX, budget: int = _MAX_KEYS * 4) -> set[str] | None:
     """Possible lower-case word prefixes of a parsed regex sequence; None when they cannot be listed.
 
     A key ending in ``$`` is a whole word (the regex needs the word to end there, as in ``\\bno\\b`` or
@@ -146,11 +146,24 @@ def _prefixes(items: list, depth: int = _PREFIX) -> set[str] | None:
                 results.add(prefix + _EXACT if prefix else "")
         else:
             results.add(prefix)
-        if len(results) + len(stack) > _MAX_KEYS * 4:
+        if len(results) + len(stack) > budget:
             return None
-    if "" in results or _EXACT in results or len(results) > _MAX_KEYS:
+    if "" in results or _EXACT in results:
         return None
-    return results
+    return _fewer_keys(results)
+
+
+def _fewer_keys(keys: set[str]) -> set[str] | None:
+    """At most ``_MAX_KEYS`` keys: where many keys share a shorter prefix ("c1", "c12", "c2$"... from a
+    "[CTLS]\\d" level), they are replaced by that prefix, while the other keys keep their full length."""
+    for size in range(_PREFIX - 1, 0, -1):
+        if len(keys) <= _MAX_KEYS:
+            return keys
+        groups: dict[str, set[str]] = defaultdict(set)
+        for key in keys:
+            groups[key[:size] if len(key.rstrip(_EXACT)) > size else key].add(key)
+        keys = {prefix if len(members) > 8 else key for prefix, members in groups.items() for key in members}
+    return keys if len(keys) <= _MAX_KEYS else None
 
 
 _KEY_CACHE: dict[str, frozenset[str] | None] = {}
@@ -185,7 +198,10 @@ def _parse_keys(regex: str) -> set[str] | None:
     items = list(parsed)
     if not _anchored(items):
         return None
-    for depth in range(_PREFIX, 0, -1):  # too many long prefixes (e.g. "C1"-"S9" levels): try shorter ones
+    keys = _prefixes(items, _PREFIX, budget=_MAX_KEYS * 40)
+    if keys is not None:
+        return keys
+    for depth in range(_PREFIX - 1, 0, -1):  # too many long prefixes even so: try shorter ones
         keys = _prefixes(items, depth)
         if keys is not None:
             return keys
