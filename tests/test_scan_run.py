@@ -187,3 +187,15 @@ def test_a_note_that_runs_too_long_or_breaks_the_engine_is_an_error_record(tmp_p
     assert errors["slow.txt"] == "took longer than 1 s; skipped (raise --timeout to allow more)"
     assert errors["boom.txt"] == "internal error (ValueError) while checking this note; please report it"
     assert "PALLIATIVE" not in result.output and result.exit_code == 2
+
+
+def test_jsonl_lines_are_ascii_escaped_exactly_as_json_dumps_writes_them():
+    """The fast writer (pydantic-core, then escaping) must give the same line as ``json.dumps(ensure_ascii=True)``:
+    checklist sources carry "§", and a U+2028 in a note would otherwise split a line for some readers."""
+    from rtaudit.scan.writers import JsonlWriter
+
+    record = {"note": {"path": "notes/sim é.txt"}, "sources": ["rules digest §2.2"], "quote": "☒ 4DCT\u2028😀 \"x\"\n",
+              "values": [1, 2.5, None, True]}
+    line = JsonlWriter.render(record)
+    assert line == json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
+    assert line.isascii() and line.count("\n") == 1 and json.loads(line) == record

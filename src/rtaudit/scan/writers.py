@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,6 +18,16 @@ import pydantic_core
 CSV_COLUMNS = ("path", "code", "verdict", "supported_code", "missing", "query", "reasons", "error", "outcome",
                "format", "file_sha256")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _json_escape(found: re.Match[str]) -> str:
+    """A non-ASCII character as JSON's ``\\uXXXX`` escape (a surrogate pair beyond the Basic Multilingual Plane)."""
+    code = ord(found.group())
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 class _Stream:
@@ -71,7 +81,7 @@ class JsonlWriter(_Writer):
         """The line for one record (workers render it, so the parent only writes)."""
         line = pydantic_core.to_json(record).decode("utf-8")  # compact; several times faster than json.dumps
         if not line.isascii():
-            line = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
+            line = _NON_ASCII.sub(_json_escape, line)  # outside strings JSON is ASCII, so this escapes strings only
         return line + "\n"
 
 
