@@ -137,3 +137,13 @@ def test_doses_to_be_confirmed_later_in_a_long_clause_are_not_a_prescription(sta
     text = ("Planned doses: 45 Gy in 5 fractions to the adrenal and 35 Gy in 5 fractions to L2 and the iliac bone, "
             "to be confirmed after modeling review.")
     assert status_of(text, "prescription") == "hypothetical"
+
+
+def test_signature_found_after_letters_that_grow_when_lower_cased():
+    """'İ' lower-cases to two characters; the signature search sliced a lower-cased copy by the original offsets and
+    missed a signature word at the end of a later line."""
+    from rtaudit.nlp.signatures import find_signatures
+
+    text = "Patient: İİİİİİİİİİİİ\nAda Testwell, MD 03/04/2025 electronically signed\n"
+    found = [(m.label, m.status) for m in find_signatures(text)]
+    assert ("physician_signature", "present") in found

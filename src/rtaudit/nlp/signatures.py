@@ -50,6 +50,7 @@ _DATE_FIELD = re.compile(rf"\b(?:date(?: signed)?|signed on|signature date)\s*[:
 #: Words one of which every signature form or unsigned form contains (a cheap filter before the regexes).
 _SIGNATURE_WORDS = ("sign", "attest", "authenticat", "approv", "verif", "/s/", "dictated", "dbnr", "draft",
                     "preliminary", "incomplete")
+_SIGNATURE_WORD = re.compile("|".join(re.escape(word) for word in _SIGNATURE_WORDS))
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,14 @@ def find_signatures(text: str) -> list[SignatureMention]:
     offset = 0
     lines = text.split("\n")
     lower = text.lower()
-    if not any(word in lower for word in _SIGNATURE_WORDS):
+    if len(lower) != len(text):  # a few Unicode letters change length when lower-cased: keep the offsets
+        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    if not _SIGNATURE_WORD.search(lower):
         return mentions
     for index, line in enumerate(lines):
         line_start = offset
         offset += len(line) + 1
-        low_line = lower[line_start:line_start + len(line)]
-        if not any(word in low_line for word in _SIGNATURE_WORDS):
+        if not _SIGNATURE_WORD.search(lower, line_start, line_start + len(line)):
             continue
         unsigned = _UNSIGNED.search(line)
         if unsigned:
