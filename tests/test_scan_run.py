@@ -199,3 +199,35 @@ def test_jsonl_lines_are_ascii_escaped_exactly_as_json_dumps_writes_them():
     line = JsonlWriter.render(record)
     assert line == json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
     assert line.isascii() and line.count("\n") == 1 and json.loads(line) == record
+
+
+def test_a_worker_killed_mid_note_loses_nothing_and_does_not_hang(tmp_path, monkeypatch):
+    """A worker process killed by the system (out of memory) broke the pool and the scan waited forever; now the
+    notes in flight are run again and the note that kills its worker twice becomes an error record."""
+    import signal
+    import time
+
+    import rtaudit.scan.worker
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for index in range(8):
+        write_txt(folder / f"sim_{index}.txt", COMPLEX_SIM)
+    write_txt(folder / "sim_3_kills_its_worker.txt", DOWNCODE_SIM)
+    real = rtaudit.scan.worker._check
+
+    def dies_on_one_note(job, options):  # runs in the forked workers
+        if "kills_its_worker" in job.path:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(job, options)
+
+    monkeypatch.setattr(rtaudit.scan.worker, "_check", dies_on_one_note)
+    out = tmp_path / "r.jsonl"
+    started = time.perf_counter()
+    result = _scan(str(folder), "--out", str(out), "-w", "2")
+    assert time.perf_counter() - started < 60
+    records = {os.path.basename(r["note"]["path"]): r for r in _records(out)}
+    assert sorted(records) == sorted(p.name for p in folder.iterdir())  # each path exactly once
+    assert "worker process checking this note died" in records["sim_3_kills_its_worker.txt"]["error"]
+    assert all(r["outcome"] == "supported" for name, r in records.items() if "kills" not in name)
+    assert result.exit_code == 2

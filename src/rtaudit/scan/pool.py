@@ -2,6 +2,10 @@
 
 Workers load the pipeline once (the initializer) and return plain dicts (never Docs). Input is pulled lazily and
 at most a fixed window of jobs is in flight, so memory stays flat however many notes there are.
+
+A worker that dies (killed by the system when memory runs out, or crashed in a library) breaks the pool: the
+notes it and the others had in flight are run again one at a time in a fresh pool, and a note that kills its
+worker again becomes an error record. Nothing is lost and the scan never waits forever.
 """
 
 from __future__ import annotations
@@ -10,14 +14,20 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 from typing import Any
 
 from rtaudit.scan.jobs import Job, ScanOptions
-from rtaudit.scan.worker import check_job, prepare, start_worker
+from rtaudit.scan.records import error_record
+from rtaudit.scan.worker import check_job, check_jobs, prepare, render_result, start_worker
 
-CHUNK = 4
-WINDOW_PER_WORKER = 16
+CHUNK = 4  # notes per round trip to a worker
+WINDOW_PER_WORKER = 4  # chunks in flight per worker
 STOP_SECONDS = 2.0
+WORKER_DIED = ("the worker process checking this note died (killed by the system, e.g. out of memory, or crashed); "
+               "the note was tried twice")
 
 
 def default_workers() -> int:
@@ -46,53 +56,78 @@ class ResultStream:
 
     def __init__(self, jobs: Iterable[Job], options: ScanOptions, workers: int) -> None:
         self.jobs, self.options, self.workers = jobs, options, workers
-        self.pool: Any = None
+        self.executor: ProcessPoolExecutor | None = None
         self.finished = False
-        self.window = threading.Semaphore(workers * WINDOW_PER_WORKER)
-        self.stop = threading.Event()
 
     def __enter__(self) -> ResultStream:
         if self.workers == 1:
             prepare(self.options)
         elif self.workers > 1:
-            self.pool = _context().Pool(self.workers, initializer=start_worker, initargs=(self.options, os.getpid()))
+            self.executor = self._new_pool()
         return self
 
-    def _gated(self) -> Iterator[Job]:
-        for job in self.jobs:
-            self.window.acquire()
-            if self.stop.is_set():
-                return
-            yield job
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=start_worker,
+                                   initargs=(self.options, os.getpid()))
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        if self.pool is None:
+        if self.executor is None:
             for job in self.jobs:
                 yield check_job(job)
             return
-        for result in self.pool.imap_unordered(check_job, self._gated(), CHUNK):
-            self.window.release()
-            yield result
-        self.pool.close()
-        self.pool.join()
+        jobs = iter(self.jobs)
+        pending: dict[Future, list[Job]] = {}
+        window = self.workers * WINDOW_PER_WORKER
+        more = True
+        while more or pending:
+            while more and len(pending) < window:
+                chunk = list(islice(jobs, CHUNK))
+                more = len(chunk) == CHUNK
+                if chunk:
+                    pending[self.executor.submit(check_jobs, chunk)] = chunk
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            lost: list[Job] = []
+            for future in done:
+                chunk = pending.pop(future)
+                try:
+                    yield from future.result()
+                except BrokenProcessPool:
+                    lost += chunk
+            if lost:  # every job still in flight is lost with the pool: run them again, one at a time
+                for chunk in pending.values():
+                    lost += chunk
+                pending.clear()
+                yield from self._retry_alone(lost)
+        self.executor.shutdown(wait=True)
         self.finished = True
 
+    def _retry_alone(self, lost: list[Job]) -> Iterator[dict[str, Any]]:
+        """Each lost job once more in a fresh pool, alone, so a note that kills its worker is known by name."""
+        for job in sorted(lost, key=lambda j: j.path):
+            self._replace_pool()
+            try:
+                yield self.executor.submit(check_job, job).result()  # type: ignore[union-attr]
+            except BrokenProcessPool:
+                yield render_result(error_record(job.path, WORKER_DIED, manifest=job.manifest), None, self.options)
+        self._replace_pool()
+
+    def _replace_pool(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new_pool()
+
     def __exit__(self, *exc: object) -> None:
-        if self.pool is None or self.finished:
+        if self.executor is None or self.finished:
             return
-        # Stopped early (Ctrl-C, an error): the results in flight are dropped. Pool.terminate() can deadlock when
-        # workers are blocked writing results nobody reads (and a lock interrupted by Ctrl-C may be left held), so
-        # the workers are killed first and the rest of the shutdown gets a few seconds in a helper thread. The
-        # output file is already complete up to the last record written.
-        self.stop.set()
-        for process in getattr(self.pool, "_pool", []):
+        # Stopped early (Ctrl-C, an error): the results in flight are dropped; the output file is already complete
+        # up to the last record written. Workers are killed first (a worker busy with a long note would otherwise
+        # hold up the exit), and the rest of the shutdown gets a few seconds in a helper thread.
+        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
             if process.is_alive():
                 process.kill()
-        stopper = threading.Thread(target=self._shut_down, daemon=True)
+        stopper = threading.Thread(target=self.executor.shutdown, kwargs={"wait": True, "cancel_futures": True},
+                                   daemon=True)
         stopper.start()
         stopper.join(STOP_SECONDS)
-
-    def _shut_down(self) -> None:
-        for _ in range(self.workers * WINDOW_PER_WORKER + CHUNK):
-            self.window.release()  # unblocks the pool's task feeder, which then sees ``stop``
-        self.pool.terminate()

@@ -57,14 +57,19 @@ def _on_alarm(signum: int, frame: Any) -> None:  # noqa: ARG001
     raise NoteTimeout
 
 
+def check_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
+    """``check_job`` for a few jobs at once (one round trip to a worker process for several notes)."""
+    return [check_job(job) for job in jobs]
+
+
 def check_job(job: Job) -> dict[str, Any]:
     """The output for one job: ``{"out": <rendered JSONL line or CSV rows>, "brief": <summary dict>,
     "record": <the JSON-able record, with --html only>, "text": <the note text, with --html only>}``."""
     options: ScanOptions = _STATE["options"]
     if _STATE.get("broken"):
-        return _result(error_record(job.path, _STATE["broken"], manifest=job.manifest), None, options)
+        return render_result(error_record(job.path, _STATE["broken"], manifest=job.manifest), None, options)
     if job.error or job.file is None:
-        return _result(error_record(job.path, job.error or "no file", manifest=job.manifest), None, options)
+        return render_result(error_record(job.path, job.error or "no file", manifest=job.manifest), None, options)
     if threading.current_thread() is not threading.main_thread():
         return _check(job, options)  # signals (the per-note timer) work in the main thread only
     previous = signal.signal(signal.SIGALRM, _on_alarm)
@@ -73,7 +78,7 @@ def check_job(job: Job) -> dict[str, Any]:
         return _check(job, options)
     except NoteTimeout:
         reason = f"took longer than {options.timeout:g} s; skipped (raise --timeout to allow more)"
-        return _result(error_record(job.path, reason, manifest=job.manifest), None, options)
+        return render_result(error_record(job.path, reason, manifest=job.manifest), None, options)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -98,17 +103,17 @@ def _check(job: Job, options: ScanOptions) -> dict[str, Any]:
     except IngestError as exc:
         reason = strip_path(str(exc), job.path, str(file))
         record = error_record(job.path, reason, file_sha256=digest, format=detected, manifest=job.manifest)
-        return _result(record, None, options)
+        return render_result(record, None, options)
     except (NoteTimeout, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - one broken note must not stop the scan; the message may quote text
         reason = f"internal error ({type(exc).__name__}) while checking this note; please report it"
         record = error_record(job.path, reason, file_sha256=digest, format=detected, manifest=job.manifest)
-        return _result(record, None, options)
-    return _result(result_record(report.model_dump(mode="json"), digest, job.manifest), note.text, options)
+        return render_result(record, None, options)
+    return render_result(result_record(report.model_dump(mode="json"), digest, job.manifest), note.text, options)
 
 
-def _result(record: dict[str, Any], text: str | None, options: ScanOptions) -> dict[str, Any]:
+def render_result(record: dict[str, Any], text: str | None, options: ScanOptions) -> dict[str, Any]:
     """Plain values only: the rendered output, a brief for the summary, and (for the HTML report) the full record
     and the note text."""
     from rtaudit.scan.writers import CsvWriter, JsonlWriter
