@@ -188,12 +188,16 @@ class AbbreviationAnnotator:
                                                 "start": start, "end": end})
 
 
-class CountAnnotator:
-    """Treatment-area and port counts as mentions with integer values."""
+class _CodeAnnotator:
+    """An annotator whose rules are code rather than pattern data: a name and the spans key of its mentions."""
 
     def __init__(self, name: str, spans_key: str):
         self.name = name
         self.spans_key = spans_key
+
+
+class CountAnnotator(_CodeAnnotator):
+    """Treatment-area and port counts as mentions with integer values."""
 
     def annotate(self, state: NoteState) -> None:
         """Add area and port counts (mentions with an integer value)."""
@@ -202,12 +206,8 @@ class CountAnnotator:
                                         "end": count.end, "value": count.value, "rank": count.rank})
 
 
-class SignatureAnnotator:
+class SignatureAnnotator(_CodeAnnotator):
     """Physician signatures, signature dates, and the forms that are not a signature."""
-
-    def __init__(self, name: str, spans_key: str):
-        self.name = name
-        self.spans_key = spans_key
 
     def annotate(self, state: NoteState) -> None:
         """Add signature and signature-date mentions (with their decided status)."""
