@@ -44,6 +44,10 @@ def test_disease_sites_are_not_treatment_areas():
     ("Beams: AP, PA", 2),
     ("single en face electron field", 1),
     ("3-field: PA, right lateral, left lateral (3 ports)", 3),
+    ("The right breast is treated with medial and lateral tangental fields.", 2),  # common misspelling
+    ("Opposed lateral whole-brain fields, 6 MV", 2),
+    ("Medial and lateral tangential fields matched at a single isocenter to an anterior oblique SCV field", 3),
+    ("Opposed lateral cranial fields matched to a single PA spine field, 6 MV", 3),
 ])
 def test_port_counts(text, value):
     assert _best(find_port_counts(text)) == value
@@ -72,3 +76,24 @@ def test_hypothetical_extra_site_does_not_raise_the_count(findings_of):
     text = ("Two sites were simulated today: left hip and right femur.\n"
             "A third site may be added if the humerus becomes symptomatic.")
     assert findings_of(text)["treatment_area_count"].value == 2
+
+
+def test_a_matched_field_needs_the_word_matched():
+    counts = find_port_counts("AP/PA fields to the pelvis. An electron boost field will follow.")
+    assert [c.value for c in counts] == [2]
+
+
+def test_beam_pair_is_per_area_when_the_note_sets_up_several_areas(findings_of):
+    text = "Two treatment areas: left hip and right femur.\nAP/PA fields to each.\n"
+    assert "port_count" not in findings_of(text)
+
+
+def test_level_claim_of_several_areas_does_not_hide_the_beam_pair(findings_of):
+    """A scheduling line "Complex (3 areas)" (a level claim, not documentation) made the AP/PA pair look like a
+    per-area arrangement and dropped the note's only port count."""
+    text = ("Areas planned now: [x] 1   [ ] 2   [ ] 3 or more\n"
+            "Ports:            AP/PA parallel-opposed pair\n"
+            "Planning level (as selected by scheduling): [ ] Simple  [ ] Intermediate  [x] Complex (3 areas)\n")
+    findings = findings_of(text)
+    assert findings["port_count"].value == 2
+    assert findings["treatment_area_count"].value == 1

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from rtaudit.elements import COUNT_ELEMENTS, Status
+from rtaudit.nlp.counts import PAIR_RANK
 
 
 class Evidence(BaseModel):
@@ -100,11 +101,21 @@ def _count_summary(mentions: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max((m for m in pool if m.get("rank", 0) == best_rank), key=lambda m: m["start"])
 
 
+def _several_areas(area_mentions: list[dict[str, Any]]) -> bool:
+    """Whether the note affirms a stated number of two or more treatment areas: a beam pair ("AP/PA") is then a
+    per-area arrangement, not the note's port total. Decided after assertion, so a level claim ("Complex (3
+    areas)") or a hypothetical future site does not count."""
+    return any(m["status"] == "present" and (m.get("value") or 0) >= 2 and m.get("rank", 0) == 0
+               for m in area_mentions)
+
+
 def summarize(mentions: list[dict[str, Any]], text: str, max_evidence: int = 5) -> Findings:
     """Element findings from the pipeline's mentions (``doc._.rt_mentions``)."""
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for mention in mentions:
         grouped[mention["label"]].append(mention)
+    if _several_areas(grouped.get("treatment_area_count", [])):
+        grouped["port_count"] = [m for m in grouped.get("port_count", []) if m.get("rank", 0) != PAIR_RANK]
     findings: Findings = {}
     for label, group in grouped.items():
         if label in COUNT_ELEMENTS:

@@ -64,15 +64,22 @@ _DIRECTION = re.compile(
 _PORT_PAIRS = [
     (re.compile(r"\bAP\s*[/:\-]?\s*PA\b|\bPA\s*[/:\-]\s*AP\b|\bAPPA\b", re.IGNORECASE), 2, "port_count/ap-pa"),
     (re.compile(r"\b(?:(?:parallel[- ])?opposed|right and left|left and right|R/L|RL/LL)\s+lateral"
-                r"(?:s|(?:\s+(?:parallel[- ])?opposed)?\s+(?:fields|beams|ports|pair))\b|\blaterals\s+opposed\b",
+                r"(?:s|(?:\s+(?:parallel[- ])?opposed)?(?:\s+(?!fields|beams|ports|pair)[a-z][\w-]*){0,2}"
+                r"\s+(?:fields|beams|ports|pair))\b|\blaterals\s+opposed\b",
                 re.IGNORECASE), 2, "port_count/laterals"),
-    (re.compile(r"\bmedial and lateral tangen(?:ts|t?ial (?:fields|beams|ports)|t\s+(?:fields|beams))\b|"
-                r"\b(?:pair of|two|opposed) tangen(?:ts|t?ial (?:fields|beams))\b", re.IGNORECASE), 2,
+    (re.compile(r"\bmedial and lateral tangen(?:ts|t?i?al (?:fields|beams|ports)|t\s+(?:fields|beams))\b|"
+                r"\b(?:pair of|two|opposed) tangen(?:ts|t?i?al (?:fields|beams))\b", re.IGNORECASE), 2,
      "port_count/tangent-pair"),
     (re.compile(r"\bparallel[- ]opposed (?:pair|fields|beams|ports)\b", re.IGNORECASE), 2, "port_count/pop"),
     (re.compile(r"\b(?:single|one|1) (?:en face )?(?:electron |photon )?(?:field|port|beam)\b|\ben face\b",
                 re.IGNORECASE), 1, "port_count/single"),
 ]
+#: After a beam pair, one more field matched to it ("tangents matched to an anterior oblique SCV field", "opposed
+#: laterals matched to a single PA spine field"): the arrangement has one port more than the pair.
+_MATCHED_FIELD = re.compile(
+    r"[^.;\n]{0,80}?\bmatched\b[^.;\n]{0,30}?\bto (?:an?|one|a single|the) (?:[\w/-]+ ){0,4}?(?:field|port|beam)\b",
+    re.IGNORECASE,
+)
 _PER_AREA = re.compile(r"[^.;\n]{0,30}?\b(?:(?:at|to|for|on) each (?:site|area|side|level|lesion)|per (?:site|area))\b",
                        re.IGNORECASE)
 _LIST_SPLIT = re.compile(r"\s*(?:,|;|\+|\band\b|&)\s*", re.IGNORECASE)
@@ -171,7 +178,12 @@ def find_port_counts(text: str) -> list[CountMention]:
                 continue  # "AP/PA at each site": not a single total
             if any(m.start <= match.start() < m.end for m in found):
                 continue
-            found.append(CountMention("port_count", match.start(), match.end(), value, 2, rule))
+            matched = _MATCHED_FIELD.match(text, match.end())
+            if matched:  # the whole arrangement, pair plus matched field: as good as an enumeration
+                found.append(CountMention("port_count", match.start(), matched.end(), value + 1, 1,
+                                          "port_count/pair-and-matched-field"))
+            else:
+                found.append(CountMention("port_count", match.start(), match.end(), value, 2, rule))
     return found
 
 
@@ -196,10 +208,10 @@ _LAST_MATCHES: list = [None, {}]
 
 
 def find_counts(text: str) -> list[CountMention]:
-    """All area and port counts in a note. Where the note sets up two or more areas, a beam pair ("AP/PA") is a
-    per-area arrangement, not the note's total, so pair-implied port counts are left out."""
-    areas = find_area_counts(text)
-    ports = find_port_counts(text)
-    if any(a.value >= 2 and a.rank == 0 for a in areas):
-        ports = [p for p in ports if p.rank < 2]
-    return areas + ports
+    """All area and port counts in a note (rank ``PAIR_RANK``: implied by a beam pair; the findings layer leaves
+    those out where the note affirms two or more areas, since "AP/PA" is then a per-area arrangement)."""
+    return find_area_counts(text) + find_port_counts(text)
+
+
+#: The rank of a port count implied by a beam pair such as AP/PA.
+PAIR_RANK = 2
