@@ -107,3 +107,15 @@ def test_report_in_headless_chromium(report):
     assert 'id="view" role="dialog" aria-modal="true" class="open"' in dom  # the deep link opened the note
     assert re.search(r'<mark class="ent present"[^>]*>tangential', dom)  # evidence highlighted in the text
     assert 'class="ent negated' in dom and "Checklist outcome" in dom
+
+
+def test_long_chart_labels_fit_their_column_with_the_full_name_in_a_tooltip():
+    """A long element name ran off the left edge of the missing-elements chart and was clipped."""
+    from rtaudit.report.html import _CHAR_WIDTH, _bars
+
+    long = "respiratory motion management device"
+    svg = _bars([(long, [("missing", 3, "#c00")]), ("contrast", [("missing", 1, "#c00")])], label_width=90)
+    texts = re.findall(r'<text x="([\d.]+)" y="\d+" text-anchor="end">(?:<title>([^<]*)</title>)?([^<]*)</text>', svg)
+    for x, title, shown in texts:
+        assert len(shown) * _CHAR_WIDTH <= float(x)  # the label ends at x and starts at or after 0
+    assert (texts[0][1], texts[1][2]) == (long, "contrast")

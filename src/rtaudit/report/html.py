@@ -85,10 +85,17 @@ def _row(index: int, record: dict[str, Any]) -> str:
             f'<td class="err">{esc(record.get("error") or "")}</td></tr>\n')
 
 
+_CHAR_WIDTH = 6.8  # px per character of a 12 px system-ui label (a generous average)
+
+
 def _bars(rows: list[tuple[str, list[tuple[str, int, str]]]], label_width: int = 150, width: int = 440) -> str:
     """Horizontal (stacked) bars as inline SVG: ``rows`` of (label, [(part name, count, colour)])."""
     if not rows:
         return '<p class="empty">nothing to show</p>'
+    # labels are right-aligned before the bars: widen the label column for long element names (up to half the
+    # chart) and shorten what still does not fit, keeping the whole name in a tooltip
+    label_width = min(max(label_width, int(_CHAR_WIDTH * max(len(label) for label, _ in rows)) + 12), width // 2)
+    fits = int((label_width - 12) / _CHAR_WIDTH)
     top = max(sum(n for _, n, _ in parts) for _, parts in rows) or 1
     scale = (width - label_width - 50) / top
     height = 22 * len(rows) + 6
@@ -96,7 +103,9 @@ def _bars(rows: list[tuple[str, list[tuple[str, int, str]]]], label_width: int =
            'font-family="system-ui,Arial,sans-serif" font-size="12">']
     for i, (label, parts) in enumerate(rows):
         y = 4 + 22 * i
-        out.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{html.escape(label)}</text>')
+        shown = label if len(label) <= fits else label[:fits - 1] + "…"
+        out.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end"><title>{html.escape(label)}</title>'
+                   f"{html.escape(shown)}</text>")
         x = float(label_width)
         for name, count, colour in parts:
             if not count:
