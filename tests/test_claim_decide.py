@@ -4,11 +4,12 @@ read safely (text, path inside the notes folder, DocumentReference), and no note
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
 
-from rtaudit.claims.decide import ClaimChecker, redact
+from rtaudit.claims.decide import ClaimChecker
 from rtaudit.claims.model import Claim, DocumentNote, InputError, PathNote
 from rtaudit.claims.notes import NoteError, NoteResolver
 
@@ -95,9 +96,18 @@ def test_decision_carries_offsets_not_note_words(checker):
     assert any(f"(chars {start}-{start + 10})" in reason for reason in line.reasons)
 
 
-def test_redact_keeps_offsets_and_drops_quoted_words():
-    reason = "required contrast: negated ('IV contrast' at 120-131, cue 'No'); physician's note ('it's' at 4-8)"
-    assert redact(reason) == "required contrast: negated (chars 120-131); physician's note (chars 4-8)"
+def test_reasons_without_note_words_cite_offsets_only():
+    """The hook used to strip quoted words from reasons with a regex tied to their wording; the evaluator now
+    writes offsets-only reasons itself."""
+    from rtaudit.api import check_note
+
+    text = ("CT SIMULATION NOTE\nSingle treatment area: left femur.\nNo IV contrast was given.\n"
+            "A Vac-Lok bag was made for immobilization.\nElectronically signed by Ada Testwell, MD on 03/04/2025\n")
+    quoted = check_note(text, ["77290"]).codes[0].reasons
+    plain = check_note(text, ["77290"], quote_words=False).codes[0].reasons
+    assert any("'" in reason for reason in quoted)
+    assert all("'" not in reason and "Single treatment" not in reason and "cue" not in reason for reason in plain)
+    assert any(re.search(r"chars \d+-\d+", reason) for reason in plain)
 
 
 def test_same_claim_content_gives_the_same_decision_and_other_claims_differ(checker):

@@ -116,6 +116,6 @@ def test_long_chart_labels_fit_their_column_with_the_full_name_in_a_tooltip():
     long = "respiratory motion management device"
     svg = _bars([(long, [("missing", 3, "#c00")]), ("contrast", [("missing", 1, "#c00")])], label_width=90)
     texts = re.findall(r'<text x="([\d.]+)" y="\d+" text-anchor="end">(?:<title>([^<]*)</title>)?([^<]*)</text>', svg)
-    for x, title, shown in texts:
+    for x, _title, shown in texts:
         assert len(shown) * _CHAR_WIDTH <= float(x)  # the label ends at x and starts at or after 0
     assert (texts[0][1], texts[1][2]) == (long, "contrast")

@@ -21,16 +21,18 @@ def find_elements(text: str) -> list[dict]:
 
 def check_note(text: str, codes: Iterable[str] = (), claim_codes: Iterable[str] = (), *,
                path: str | None = None, format: str = "txt", encoding: str | None = None,
-               checklists: ChecklistSet | None = None) -> Report:
+               checklists: ChecklistSet | None = None, quote_words: bool = True) -> Report:
     """Check one note against the checklists of ``codes`` (or of the codes written in the note).
 
     ``claim_codes`` are other codes on the same claim/date (they satisfy add-on rules such as 77293's).
+    ``quote_words=False`` keeps the note's words out of the verdicts' reasons (they cite character offsets only);
+    the evidence in ``Report.elements`` still quotes the note.
     """
     rules = checklists or load_checklists()
     billed = [c.strip().upper() for c in codes if c.strip()] or billed_codes_in(text)
     mentions = find_elements(text)
     findings = summarize(mentions, text)
-    verdicts = evaluate(billed, findings, rules, [c.strip().upper() for c in claim_codes])
+    verdicts = evaluate(billed, findings, rules, [c.strip().upper() for c in claim_codes], words=quote_words)
     claim_findings = [
         ClaimFinding(rule="addon-without-primary", codes=[v.code], severity="hold",
                      message=f"{v.code} is an add-on code and no primary planning code is on the claim")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,14 +25,6 @@ from rtaudit.rules.evaluate import CodeVerdict
 
 NO_NOTE = "no note is linked to this line: its documentation was not checked"
 NLP_LOCK = threading.Lock()  # one note at a time through the shared pipeline, whatever the thread
-_QUOTED = re.compile(r"(?<!\w)'.*?' at (\d+)-(\d+)(?:, cue '.*?'(?=\)))?")
-
-
-def redact(reason: str) -> str:
-    """``"contrast: negated ('contrast' at 12-20, cue 'No')"`` -> ``"contrast: negated (chars 12-20)"``."""
-    return _QUOTED.sub(r"chars \1-\2", reason)
-
-
 def content_hash(claim: Claim, notes: dict[str, ResolvedNote]) -> str:
     """sha256 of the claim with each note replaced by the sha256 of its text."""
     data = claim.model_dump(mode="json", exclude={"notes"})
@@ -82,7 +73,8 @@ class ClaimChecker:
             if codes:
                 with NLP_LOCK:
                     reports[note_id] = check_note(note.text, codes, all_codes, format=note.format,
-                                                  encoding=note.encoding, checklists=self.checklists)
+                                                  encoding=note.encoding, checklists=self.checklists,
+                                                  quote_words=False)  # decisions and audit rows carry no PHI
         return reports
 
     def _findings(self, claim: Claim, reports: dict[str, Report]) -> list[RuleFinding]:
@@ -112,7 +104,7 @@ class ClaimChecker:
         for number, line in enumerate(claim.lines, start=1):
             verdict = _verdict_of(reports.get(line.note or ""), line.code)
             own = [f for f in findings if number in f.lines]
-            reasons = [redact(r) for r in verdict.reasons] if verdict else [NO_NOTE]
+            reasons = list(verdict.reasons) if verdict else [NO_NOTE]
             reasons += [f"{f.rule} ({f.severity}): {f.message}" for f in own]
             name = verdict.verdict if verdict else "needs_review"
             held = policy[name] == "hold" or any(f.severity == "hold" for f in own)

@@ -45,22 +45,25 @@ def _present(findings: Findings, element: str, signer: str = "physician") -> boo
     return True
 
 
-def _quote(finding: ElementFinding) -> str:
+def _quote(finding: ElementFinding, words: bool) -> str:
+    """Where the note says it: its words and offsets (``words=False``: offsets only, for outputs kept without PHI)."""
     first = finding.evidence[0]
+    if not words:
+        return f"chars {first.start}-{first.end}"
     cue = f", cue '{first.trigger}'" if first.trigger else ""
     return f"'{first.text}' at {first.start}-{first.end}{cue}"
 
 
-def _describe_absence(findings: Findings, element: str) -> str:
+def _describe_absence(findings: Findings, element: str, words: bool) -> str:
     finding = findings.get(element)
     name = element.replace("_", " ")
     if finding is None:
         return f"{name}: not documented"
     if finding.status == "present":
         if element == "physician_signature":
-            return f"{name}: signed by a {finding.value.get('role', 'non-physician')} only ({_quote(finding)})"
-        return f"{name}: {_quote(finding)} does not meet the requirement"
-    return f"{name}: {finding.status} ({_quote(finding)})"
+            return f"{name}: signed by a {finding.value.get('role', 'non-physician')} only ({_quote(finding, words)})"
+        return f"{name}: {_quote(finding, words)} does not meet the requirement"
+    return f"{name}: {finding.status} ({_quote(finding, words)})"
 
 
 def _requirement_met(findings: Findings, requirement: Requirement) -> bool:
@@ -108,13 +111,17 @@ def _ref(checklist: Checklist) -> ChecklistRef:
     return ChecklistRef(id=checklist.code, version=checklist.version, sources=checklist.sources)
 
 
-def _criteria_reason(findings: Findings, checklist: Checklist, met: list[Criterion]) -> str:
-    shown = "; ".join(f"{c.describe()} ({_quote(findings[c.element])})" for c in met[:3])
+def _criteria_reason(findings: Findings, checklist: Checklist, met: list[Criterion], words: bool) -> str:
+    shown = "; ".join(f"{c.describe()} ({_quote(findings[c.element], words)})" for c in met[:3])
     return f"{checklist.code} level criterion met: {shown}"
 
 
-def evaluate_code(code: str, findings: Findings, checklists: ChecklistSet, claim_codes: set[str]) -> CodeVerdict:
-    """The verdict for one billed ``code``; ``claim_codes`` holds every other code billed or on the claim."""
+def evaluate_code(code: str, findings: Findings, checklists: ChecklistSet, claim_codes: set[str],
+                  words: bool = True) -> CodeVerdict:
+    """The verdict for one billed ``code``; ``claim_codes`` holds every other code billed or on the claim.
+
+    Reasons point at the note's evidence by its words and offsets; ``words=False`` gives offsets only ("chars
+    120-131"), for outputs that must carry no note text (the pre-bill hook's decisions and audit trail)."""
     checklist = checklists.get(code)
     if checklist is None:
         return CodeVerdict(code=code, verdict="needs_review", supported_code=None, missing=[],
@@ -126,7 +133,7 @@ def evaluate_code(code: str, findings: Findings, checklists: ChecklistSet, claim
         if not _requirement_met(findings, requirement):
             ids = requirement.missing_ids()
             missing.extend(i for i in ids if i not in missing)
-            reasons.append("required " + "; ".join(_describe_absence(findings, i) for i in ids))
+            reasons.append("required " + "; ".join(_describe_absence(findings, i, words) for i in ids))
     if checklist.claim and not (set(checklist.claim.any_of) & claim_codes):
         missing.append(checklist.claim.missing)
         reasons.append(checklist.claim.reason)
@@ -135,21 +142,21 @@ def evaluate_code(code: str, findings: Findings, checklists: ChecklistSet, claim
         if checklist.level_criteria:
             met = _met_criteria(findings, checklist)
             if met:
-                reasons.append(_criteria_reason(findings, checklist, met))
+                reasons.append(_criteria_reason(findings, checklist, met, words))
             else:
                 pointed = _pointed_at(findings, checklist)
                 missing.extend(p for p in pointed if p not in missing)
                 reasons.append(f"no {checklist.code} criterion documented: " +
-                               "; ".join(_describe_absence(findings, p) for p in pointed))
+                               "; ".join(_describe_absence(findings, p, words) for p in pointed))
         verdict: Verdict = "unsupported" if missing else "supported"
         return CodeVerdict(code=code, verdict=verdict, supported_code=None if missing else code, missing=missing,
                            reasons=reasons or [f"every {code} requirement is documented"],
                            query=_query(checklist, missing), checklist=_ref(checklist))
-    return _evaluate_ladder(checklist, findings, checklists, missing, reasons)
+    return _evaluate_ladder(checklist, findings, checklists, missing, reasons, words)
 
 
 def _evaluate_ladder(checklist: Checklist, findings: Findings, checklists: ChecklistSet, missing: list[str],
-                     reasons: list[str]) -> CodeVerdict:
+                     reasons: list[str], words: bool) -> CodeVerdict:
     levels = checklists.ladder(checklist.ladder or "")
     supported: Checklist | None = None
     supported_met: list[Criterion] = []
@@ -165,23 +172,24 @@ def _evaluate_ladder(checklist: Checklist, findings: Findings, checklists: Check
     if supported is None:
         pointed = checklist.no_level_missing or _pointed_at(findings, levels[0])
         reasons.append("no level criterion of the ladder is documented: " +
-                       "; ".join(_describe_absence(findings, p) for p in pointed))
+                       "; ".join(_describe_absence(findings, p, words) for p in pointed))
         return CodeVerdict(code=code, verdict="unsupported", supported_code=None, missing=pointed, reasons=reasons,
                            query=_query(checklist, pointed), checklist=_ref(checklist))
-    reasons.append(_criteria_reason(findings, supported, supported_met))
+    reasons.append(_criteria_reason(findings, supported, supported_met, words))
     if (supported.level or 0) >= (checklist.level or 0):
         return CodeVerdict(code=code, verdict="supported", supported_code=code, missing=[], reasons=reasons,
                            query=None, checklist=_ref(checklist))
     pointed = _pointed_at(findings, checklist)
     reasons.append(f"{code} needs any of: " + ", ".join(c.describe() for c in checklist.level_criteria) +
-                   "; " + "; ".join(_describe_absence(findings, p) for p in pointed))
+                   "; " + "; ".join(_describe_absence(findings, p, words) for p in pointed))
     return CodeVerdict(code=code, verdict="downcode", supported_code=supported.code, missing=pointed,
                        reasons=reasons, query=_query(checklist, pointed), checklist=_ref(checklist))
 
 
 def evaluate(codes: Iterable[str], findings: Findings, checklists: ChecklistSet,
-             claim_codes: Iterable[str] = ()) -> list[CodeVerdict]:
-    """Verdicts for every billed code, in order; the other billed codes count as on the claim."""
+             claim_codes: Iterable[str] = (), *, words: bool = True) -> list[CodeVerdict]:
+    """Verdicts for every billed code, in order; the other billed codes count as on the claim (``words``: see
+    :func:`evaluate_code`)."""
     billed = list(dict.fromkeys(codes))
     context = set(billed) | set(claim_codes)
-    return [evaluate_code(code, findings, checklists, context - {code}) for code in billed]
+    return [evaluate_code(code, findings, checklists, context - {code}, words) for code in billed]
