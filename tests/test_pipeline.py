@@ -116,3 +116,43 @@ def test_check_path_on_text_gives_the_same_mentions_as_the_doc_pipeline(nlp):
     assert len(texts) > 40
     for text in texts:
         assert find_elements(text) == nlp(text)._.rt_mentions
+
+
+def test_checking_a_note_does_not_import_spacy():
+    """``check_note`` runs the annotators read from ``models/`` straight on the text: a one-note check must not
+    pay spaCy's start-up (it did until the annotators were separated from the spaCy components)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from rtaudit.api import check_note; "
+            "r = check_note('CT simulation performed. Vac-Lok bag made.\\nCPT: 77280\\n'); "
+            "print(r.codes[0].code, 'spacy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["77280", "False"]
+
+
+def test_a_note_defining_an_abbreviation_loads_spacy_only_then():
+    from rtaudit.api import find_elements
+
+    text = "Motion management: a pneumatic abdominal compression belt (PACB) was fitted.\nPACB used daily.\n"
+    labels = [m["label"] for m in find_elements(text) if m["rule"].endswith("/note-abbreviation")]
+    assert labels and set(labels) == {"motion_management"}
+
+
+def test_a_model_folder_with_an_unknown_component_is_loaded_with_spacy(nlp, tmp_path):
+    from rtaudit.nlp.annotators import load_annotators
+    from rtaudit.nlp.text_pipeline import load_text_pipeline
+
+    custom = spacy.blank("en")
+    for name, _ in nlp.pipeline:
+        config = {k: v for k, v in nlp.get_pipe_config(name).items() if k != "factory"}
+        custom.add_pipe(nlp.get_pipe_meta(name).factory, name=name, config=config)
+        if hasattr(nlp.get_pipe(name), "patterns"):
+            custom.get_pipe(name).add_patterns(nlp.get_pipe(name).patterns)
+    custom.add_pipe("sentencizer", first=True)
+    custom.to_disk(tmp_path / "custom")
+    assert load_annotators(tmp_path / "custom") is None  # "sentencizer" is not one of rtaudit's annotators
+    custom_pipeline = load_text_pipeline(str(tmp_path / "custom"))
+    text = "CT simulation performed; no IV contrast.\n"
+    assert custom_pipeline.annotate(text)["rt_mentions"] == nlp(text)._.rt_mentions
+    assert custom_pipeline.step("assertion") is not None
