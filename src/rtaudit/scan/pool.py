@@ -104,14 +104,20 @@ class ResultStream:
         self.finished = True
 
     def _retry_alone(self, lost: list[Job]) -> Iterator[dict[str, Any]]:
-        """Each lost job once more in a fresh pool, alone, so a note that kills its worker is known by name."""
+        """Each lost job once more, alone, so a note that kills its worker is known by name; the pool is replaced
+        whenever it breaks (and a healthy one is left for the rest of the scan)."""
+        broken = True
         for job in sorted(lost, key=lambda j: j.path):
-            self._replace_pool()
+            if broken:
+                self._replace_pool()
             try:
                 yield self.executor.submit(check_job, job).result()  # type: ignore[union-attr]
+                broken = False
             except BrokenProcessPool:
+                broken = True
                 yield render_result(error_record(job.path, WORKER_DIED, manifest=job.manifest), None, self.options)
-        self._replace_pool()
+        if broken:
+            self._replace_pool()
 
     def _replace_pool(self) -> None:
         if self.executor is not None:
