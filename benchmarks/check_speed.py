@@ -18,30 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SENTENCES = [
-    "The patient underwent CT simulation today in the treatment position.",
-    "She was positioned supine with arms above her head on a wing board.",
-    "A custom Vac-Lok cushion was fabricated for immobilization.",
-    "Planning CT was acquired from the mandible to the iliac crests with 3 mm slices.",
-    "No IV contrast was given because of reduced renal function.",
-    "Oral contrast was administered 30 minutes before the scan.",
-    "Three tattoos were placed and BBs were used to mark the isocenter.",
-    "A 4DCT was acquired with the RPM block and sorted into 10 phases.",
-    "The ITV was contoured on the MIP and verified on each phase.",
-    "Deep inspiration breath hold was considered but not used.",
-    "Treatment areas: left lung, mediastinum and right adrenal.",
-    "Fields: AP, PA, right lateral, left lateral.",
-    "Custom MLC shielding of the heart and spinal cord was designed.",
-    "The prior course in 2019 used an Aquaplast mask and opposed laterals.",
-    "Her mother was treated with radiation for breast cancer.",
-    "MRI fusion will be performed once the study is obtained.",
-    "Dose constraints: cord max < 45 Gy, mean lung dose < 20 Gy, V20 < 30%.",
-    "Prescription: 60 Gy in 30 fractions with VMAT, two arcs.",
-    "Target volumes: GTV, CTV and PTV were delineated; OARs were contoured.",
-    "The patient tolerated the procedure well without difficulty.",
-    "History: s/p left upper lobectomy in 2021 with adjuvant chemotherapy.",
-    "Plan: start treatment next week after physics QA.",
-]
+from note_sentences import SENTENCES
 
 
 def make_notes(count: int, words: int = 400, seed: int = 7) -> list[str]:

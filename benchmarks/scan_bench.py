@@ -41,41 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from note_sentences import SECTIONS  # noqa: E402 (benchmarks/ is on the path when run)
+
 MEDSPACY_VENV = ROOT / "benchmarks" / ".venv-medspacy"
 MEDSPACY_PYTHON = os.environ.get("RTAUDIT_MEDSPACY_PYTHON", "/root/.pyenv/versions/3.12.1/bin/python")
 MIX = (("txt", 35), ("rtf", 15), ("docx", 10), ("pdf", 10), ("html", 10), ("hl7", 10), ("json", 10))
 TARGETS = {"two_workers": 1.8, "vs_tokenization": 0.5, "vs_medspacy": 3.0, "peak_rss_mb": 1024}
 
-SECTIONS = {
-    "SIMULATION": [
-        "The patient underwent CT simulation today in the treatment position.",
-        "She was positioned supine with arms above her head on a wing board.",
-        "A custom Vac-Lok cushion was fabricated for immobilization.",
-        "Planning CT was acquired from the mandible to the iliac crests with 3 mm slices.",
-        "No IV contrast was given because of reduced renal function.",
-        "Oral contrast was administered 30 minutes before the scan.",
-        "Three tattoos were placed and BBs were used to mark the isocenter.",
-        "A 4DCT was acquired with the RPM block and sorted into 10 phases.",
-        "Deep inspiration breath hold was considered but not used.",
-        "The patient tolerated the procedure well without difficulty.",
-    ],
-    "PLANNING": [
-        "The ITV was contoured on the MIP and verified on each phase.",
-        "Treatment areas: left lung, mediastinum and right adrenal.",
-        "Fields: AP, PA, right lateral, left lateral.",
-        "Custom MLC shielding of the heart and spinal cord was designed.",
-        "MRI fusion will be performed once the study is obtained.",
-        "Dose constraints: cord max < 45 Gy, mean lung dose < 20 Gy, V20 < 30%.",
-        "Prescription: 60 Gy in 30 fractions with VMAT, two arcs.",
-        "Target volumes: GTV, CTV and PTV were delineated; OARs were contoured.",
-    ],
-    "HISTORY": [
-        "The prior course in 2019 used an Aquaplast mask and opposed laterals.",
-        "Her mother was treated with radiation for breast cancer.",
-        "History: s/p left upper lobectomy in 2021 with adjuvant chemotherapy.",
-        "Plan: start treatment next week after physics QA.",
-    ],
-}
 
 
 def make_text(index: int, words: int, rng: random.Random) -> str:
