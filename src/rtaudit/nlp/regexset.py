@@ -30,14 +30,21 @@ _WORD_CHAR = re.compile(r"\w")
 
 
 
+def lower_same_length(text: str) -> str:
+    """``text`` lower-cased with every offset kept (the few letters that change length, such as "İ", stay as
+    they are), so matches in the lower-cased copy point at the same characters of the note."""
+    lower = text.lower()
+    if len(lower) != len(text):
+        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return lower
+
+
 class TextIndex:
     """The words of a text as (offset, lower-cased word), computed once and shared by every rule set."""
 
     def __init__(self, text: str):
         self.text = text
-        lower = text.lower()
-        if len(lower) != len(text):  # a few Unicode letters change length when lower-cased
-            lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        lower = lower_same_length(text)
         self.words: list[tuple[int, str]] = [(found.start(), found.group()) for found in _WORD.finditer(lower)]
         self._by_word: dict[str, list[int]] | None = None
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rtaudit.nlp.regexset import lower_same_length
+
 DATE = (
     r"(?:\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}-\d{1,2}-\d{2,4}|\d{1,2}[- ][A-Za-z]{3,9}\.?[- ]\d{2,4}"
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2},? \d{4})"
@@ -80,9 +82,7 @@ def find_signatures(text: str) -> list[SignatureMention]:
     mentions: list[SignatureMention] = []
     offset = 0
     lines = text.split("\n")
-    lower = text.lower()
-    if len(lower) != len(text):  # a few Unicode letters change length when lower-cased: keep the offsets
-        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    lower = lower_same_length(text)
     if not _SIGNATURE_WORD.search(lower):
         return mentions
     for index, line in enumerate(lines):
