@@ -131,7 +131,7 @@ def test_checking_a_note_does_not_import_spacy():
     assert out == ["77280", "False"]
 
 
-def test_a_note_defining_an_abbreviation_loads_spacy_only_then():
+def test_a_note_defined_abbreviation_becomes_a_mention_on_the_text_path():
     from rtaudit.api import find_elements
 
     text = "Motion management: a pneumatic abdominal compression belt (PACB) was fitted.\nPACB used daily.\n"
