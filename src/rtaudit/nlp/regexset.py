@@ -25,9 +25,9 @@ RuleT = TypeVar("RuleT")
 
 _PREFIX = 4
 _MAX_KEYS = 300
+_EXPANSION_BUDGET = _MAX_KEYS * 40  # partial prefixes explored before a rule is given up as unlistable
 _WORD = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"\w")
-
 
 
 def lower_same_length(text: str) -> str:
@@ -101,7 +101,7 @@ def _class_chars(value: list) -> tuple[list[str], bool] | None:
     return chars, non_word
 
 
-def _prefixes(items: list, depth: int = _PREFIX, budget: int = _MAX_KEYS * 4) -> set[str] | None:
+def _prefixes(items: list, depth: int = _PREFIX) -> set[str] | None:
     """Possible lower-case word prefixes of a parsed regex sequence; None when they cannot be listed.
 
     A key ending in ``$`` is a whole word (the regex needs the word to end there, as in ``\\bno\\b`` or
@@ -153,7 +153,7 @@ def _prefixes(items: list, depth: int = _PREFIX, budget: int = _MAX_KEYS * 4) ->
                 results.add(prefix + _EXACT if prefix else "")
         else:
             results.add(prefix)
-        if len(results) + len(stack) > budget:
+        if len(results) + len(stack) > _EXPANSION_BUDGET:
             return None
     if "" in results or _EXACT in results:
         return None
@@ -205,10 +205,7 @@ def _parse_keys(regex: str) -> set[str] | None:
     items = list(parsed)
     if not _anchored(items):
         return None
-    keys = _prefixes(items, _PREFIX, budget=_MAX_KEYS * 40)
-    if keys is not None:
-        return keys
-    for depth in range(_PREFIX - 1, 0, -1):  # too many long prefixes even so: try shorter ones
+    for depth in range(_PREFIX, 0, -1):  # too many prefixes to list even after _fewer_keys: try shorter ones
         keys = _prefixes(items, depth)
         if keys is not None:
             return keys
