@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rtaudit.assertion import classify
-from rtaudit.nlp.context import tolerant_spaces
+from rtaudit.nlp.regexset import tolerant_spaces
 from rtaudit.nlp.text_pipeline import annotator
 
 

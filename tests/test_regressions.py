@@ -147,3 +147,9 @@ def test_signature_found_after_letters_that_grow_when_lower_cased():
     text = "Patient: İİİİİİİİİİİİ\nAda Testwell, MD 03/04/2025 electronically signed\n"
     found = [(m.label, m.status) for m in find_signatures(text)]
     assert ("physician_signature", "present") in found
+
+
+def test_section_header_with_irregular_spacing_is_still_a_history_section(status_of):
+    text = ("Past  medical   history:  left breast cancer, tangential fields to 50 Gy.\n\n"
+            "SIMULATION:\nCT simulation performed supine on a breast board.\n")
+    assert status_of(text, "tangential_ports") == "historical"

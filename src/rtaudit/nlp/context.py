@@ -13,7 +13,7 @@ from datetime import date
 
 from rtaudit.nlp.layout import Section
 from rtaudit.nlp.patterns import ContextRule
-from rtaudit.nlp.regexset import RegexSet, TextIndex, preload_keys, word_start_keys
+from rtaudit.nlp.regexset import RegexSet, TextIndex, preload_keys, tolerant_spaces, word_start_keys
 
 _BOX = re.compile(r"\[\s*[xX✓✔■*]\s*\]|\[\s*\]|[☐☒☑✅]|\(\s*[xX✓✔]\s*\)|\(\s*\)")
 _CHECKED = re.compile(r"[xX✓✔■*☒☑✅]")
@@ -248,43 +248,6 @@ class ContextEngine:
                               section.name)
             return Assertion(category, trigger, "section")
         return in_unit
-
-
-def tolerant_spaces(regex: str) -> str:
-    """``regex`` with each literal space (and each character class that admits a space, such as ``[- ]``) also
-    matching a run of spaces or tabs: dictated and wrapped notes space words irregularly ("history  of",
-    "may   represent", "several day   history"), and a lexicon entry should not care. Lookbehinds keep their
-    fixed width, and negated classes are left alone."""
-    out: list[str] = []
-    groups: list[bool] = []  # one entry per open group: is it a lookbehind?
-    class_start = -1  # where the character class being read starts in ``out``, or -1
-    class_space = False
-    escaped = False
-    for position, char in enumerate(regex):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif class_start >= 0:
-            body = "".join(out[class_start + 1:])
-            if char == "]" and body not in ("", "^"):
-                out.append(char)
-                if class_space and not body.startswith("^") and not any(groups):
-                    out[class_start:] = ["(?:[ \\t]+|" + "".join(out[class_start:]) + ")"]
-                class_start = -1
-                continue
-            class_space = class_space or char == " "
-        elif char == "[":
-            class_start, class_space = len(out), False
-        elif char == "(":
-            groups.append(regex.startswith(("(?<=", "(?<!"), position))
-        elif char == ")" and groups:
-            groups.pop()
-        elif char == " " and not any(groups):
-            out.append("(?:[ \\t]+)")
-            continue
-        out.append(char)
-    return "".join(out)
 
 
 _ARTICLE_ONLY = re.compile(r"^\s*(?:(?:a|an|the|some)\s+)?$", re.IGNORECASE)

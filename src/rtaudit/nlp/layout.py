@@ -11,6 +11,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from rtaudit.nlp.patterns import SectionRule
+from rtaudit.nlp.regexset import tolerant_spaces
 
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣>]|\d{1,2}[.)]|[a-z][.)]|\(\d{1,2}\))\s+")
@@ -49,7 +50,7 @@ class SectionMatcher:
         self.rules = rules
         parts, self._owner, group = [], {}, 1
         for rule in rules:
-            regex = rule.to_regex()
+            regex = tolerant_spaces(rule.to_regex())
             self._owner[group] = rule
             parts.append(f"({regex})")
             group += 1 + re.compile(regex).groups
