@@ -135,6 +135,17 @@ def test_eval_scores_a_labeled_folder(tmp_path):
     assert figures["count_accuracy"] == 1.0
 
 
+def test_eval_verbose_lists_a_right_verdict_with_a_different_missing_list(tmp_path):
+    _write(tmp_path, COMPLEX_SIM, "case.txt")
+    label = {"note_id": "case", "billed": ["77290"], "claim_context": [],
+             "expected": {"77290": {"verdict": "supported", "supported_code": "77290", "missing": ["contrast"]}},
+             "elements": {}}
+    (tmp_path / "case.json").write_text(json.dumps(label))
+    result = runner.invoke(app, ["eval", str(tmp_path), "--verbose"])
+    assert result.exit_code == 0
+    assert "case 77290: right verdict, missing list differs: gold ['contrast'], got []" in result.output
+
+
 def test_paste_mode_on_a_terminal_checks_each_note_until_an_empty_one(monkeypatch):
     import rtaudit.cli as cli
 

@@ -112,6 +112,9 @@ def score_case(case: GoldCase, report: Report, scores: Scores) -> None:
             shown = f"{got.verdict} {got.supported_code or ''} missing={got.missing}" if got else "no verdict"
             scores.mistakes.append(f"{case.name} {code}: gold {gold['verdict']} {gold_code or ''} "
                                    f"missing={gold.get('missing', [])}; got {shown}")
+        elif sorted(got.missing) != sorted(gold.get("missing", [])):
+            scores.mistakes.append(f"{case.name} {code}: right verdict, missing list differs: gold "
+                                   f"{sorted(gold.get('missing', []))}, got {sorted(got.missing)}")
     elements = report.elements
     for element, gold in case.elements.items():
         if element in CLAIM_ELEMENTS:
