@@ -130,7 +130,9 @@ class ContextEngine:
         if trigger.direction in ("forward", "both") and trigger.end <= start:
             if any(trigger.end <= t < start for t in stops):
                 return False
-            return len(_WORD.findall(text, trigger.end, start)) <= limit
+            between = text[trigger.end:start]
+            return len(_WORD.findall(between)) <= limit or (
+                trigger.category == "negated" and _list_reaches(between, limit))
         if trigger.direction in ("backward", "both") and trigger.start >= end:
             if any(end <= t < trigger.start for t in stops):
                 return False
@@ -248,6 +250,27 @@ class ContextEngine:
                               section.name)
             return Assertion(category, trigger, "section")
         return in_unit
+
+
+_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:(?:or|and|nor)\s+)?|\s+(?:or|and|nor)\s+", re.IGNORECASE)
+_CLAUSE_WORD = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|which|that|who|but|although|though|however|because|since|while|"
+    r"he|she|they|we|i|it|this|there|no|not|denies|denied|reports|reported|states|complains|presents)\b",
+    re.IGNORECASE)
+_LIST_ITEM_WORDS = 6
+
+
+def _list_reaches(between: str, limit: int) -> bool:
+    """Whether a negation's scope runs on through a list to the item that follows ``between``: the list starts within
+    ``limit`` words of the trigger, its items are short noun phrases, and the text before the target ends at a
+    list separator ("denies palpitations, shortness of breath, chest pain, headache, or [lightheadedness]")."""
+    pieces = _LIST_SEPARATOR.split(between + " ")
+    if len(pieces) < 3 or pieces[-1].strip():
+        return False  # fewer than two separators, or the target does not follow one
+    first, items = pieces[0], pieces[1:-1]
+    if len(_WORD.findall(first)) > limit or _CLAUSE_WORD.search(first):
+        return False
+    return all(0 < len(_WORD.findall(item)) <= _LIST_ITEM_WORDS and not _CLAUSE_WORD.search(item) for item in items)
 
 
 _ARTICLE_ONLY = re.compile(r"^\s*(?:(?:a|an|the|some)\s+)?$", re.IGNORECASE)
