@@ -17,7 +17,8 @@ from rtaudit.nlp.regexset import RegexSet, TextIndex, preload_keys, tolerant_spa
 
 _BOX = re.compile(r"\[\s*[xX✓✔■*]\s*\]|\[\s*\]|[☐☒☑✅]|\(\s*[xX✓✔]\s*\)|\(\s*\)")
 _CHECKED = re.compile(r"[xX✓✔■*☒☑✅]")
-_KEY = re.compile(r"^[ \t]*[^\s:][^\n:.;,]{0,40}?(?::|\.{3,}|\s-\s)")
+_KEY = re.compile(r"^[ \t]*[^\s:][^\n:.;,]{0,60}?(?::|\.{3,}|\s-\s)")
+_KEY_WORDS = 8  # a longer "key" is a sentence with a colon in it
 _NEGATIVE_VALUE = re.compile(
     r"^\s*(?:(?:none|no|n|n/?a|nil|negative|not (?:done|performed|applicable|indicated|needed|required|used|given|"
     r"obtained|acquired)|declined|refused|omitted|held)\b(?!\s*(?:\d|change))|[-0]\s*$)",
@@ -128,13 +129,14 @@ class ContextEngine:
         stops = [t for t, rule in terminators if trigger.category != "other_experiencer"
                  or rule not in self.experiencer_passes]
         if trigger.direction in ("forward", "both") and trigger.end <= start:
-            if any(trigger.end <= t < start for t in stops):
+            if any(trigger.end <= t < start and not _inside_aside(text, trigger.end, t, forward=True) for t in stops):
                 return False
             between = text[trigger.end:start]
             return len(_WORD.findall(between)) <= limit or (
                 trigger.category == "negated" and _list_reaches(between, limit))
         if trigger.direction in ("backward", "both") and trigger.start >= end:
-            if any(end <= t < trigger.start for t in stops):
+            if any(end <= t < trigger.start and not _inside_aside(text, t, trigger.start, forward=False)
+                   for t in stops):
                 return False
             return len(_WORD.findall(text, end, trigger.start)) <= limit
         return False
@@ -187,6 +189,18 @@ class ContextEngine:
                 return Assertion(trigger.category, trigger, "key-value")
         return None
 
+    def _key_trigger(self, text: str, start: int, unit: tuple[int, int], triggers: list[Trigger],
+                     label: str | None) -> Trigger | None:
+        """A negation or plan word in a ``Key:`` governs the whole value after it ("CT simulation scheduled
+        04/18: supine, Vac-Lok, IV contrast"; "Not performed: 4DCT"); None for a mention in the key or a plain key."""
+        _, key_end = self._unit_form(text, unit)
+        if key_end is None or start < key_end:
+            return None
+        in_key = [t for t in triggers if unit[0] <= t.start and t.end <= key_end
+                  and t.category in ("negated", "hypothetical")  # history keys are section headers
+                  and (t.elements is None or _applies(t, label))]
+        return min(in_key, key=lambda t: PRIORITY[t.category]) if in_key else None
+
     def _unit_form(self, text: str, unit: tuple[int, int]) -> tuple[list[tuple[int, int, bool]], int | None]:
         """The checkboxes of a unit and where its ``Key:`` ends (cached: a unit holds several mentions)."""
         cache_key = (unit[0], text[unit[0]:unit[1]])
@@ -197,7 +211,7 @@ class ContextEngine:
                      for m in _BOX.finditer(unit_text)] if ("[" in unit_text or "(" in unit_text
                                                              or any(c in unit_text for c in "☐☒☑✅")) else []
             key = _KEY.match(unit_text)
-            key_end = unit[0] + key.end() if key and len(key.group(0).split()) <= 6 else None
+            key_end = unit[0] + key.end() if key and len(key.group(0).split()) <= _KEY_WORDS else None
             if len(self._forms) > 4096:
                 self._forms.clear()
             cached = self._forms[cache_key] = (boxes, key_end)
@@ -243,6 +257,9 @@ class ContextEngine:
         in_unit = self.classify_in_unit(text, start, end, unit, triggers, terminators, label)
         if in_unit.status != "present":
             return in_unit
+        key_trigger = self._key_trigger(text, start, unit, triggers, label)
+        if key_trigger is not None:
+            return Assertion(key_trigger.category, key_trigger, "key-value")
         if section is not None and section.kind in ("historical", "context", "hypothetical") and \
                 start >= section.header_end:
             category = "historical" if section.kind == "context" else section.kind
@@ -250,6 +267,20 @@ class ContextEngine:
                               section.name)
             return Assertion(category, trigger, "section")
         return in_unit
+
+
+def _inside_aside(text: str, start: int, end: int, *, forward: bool) -> bool:
+    """Whether the terminator at ``end`` (forward) or ``start`` (backward) opens or lies inside a parenthetical
+    that begins on the far side of the trigger: an aside elaborates what comes before it and does not end the
+    trigger's clause ("booked for tomorrow (04/23), supine", "RT in 2023 (50.4 Gy/28; 4DCT simulation)"). A
+    parenthesis that closes an aside holding the trigger still ends its scope."""
+    if forward:
+        between, opening, closing, mark = text[start:end], "(", ")", text[end]
+    else:
+        between, opening, closing, mark = text[start + 1:end], ")", "(", text[start]
+    if mark == opening:
+        return True
+    return between.count(opening) > between.count(closing)
 
 
 _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:(?:or|and|nor)\s+)?|\s+(?:or|and|nor)\s+", re.IGNORECASE)
