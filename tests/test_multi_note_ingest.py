@@ -161,3 +161,14 @@ def _read_bytes_all(data: bytes, source: str) -> list[NotePart]:
 
 def test_read_bytes_reads_one_named_part():
     assert read_bytes(three_message_batch(), "b.hl7", part="DOC-0003").text == DOWNCODE_SIM
+
+
+def test_hook_note_paths_name_one_note_of_a_batch(tmp_path):
+    from rtaudit.claims.model import PathNote
+    from rtaudit.claims.notes import NoteError, NoteResolver
+
+    write_bytes(tmp_path / "batch.hl7", three_message_batch())
+    resolver = NoteResolver(tmp_path)
+    assert resolver.resolve(PathNote(id="n1", path="batch.hl7#DOC-0003")).text == DOWNCODE_SIM
+    with pytest.raises(NoteError, match=r"note 'n1': .*batch\.hl7: 3 notes in one file .*name one as PATH#PART"):
+        resolver.resolve(PathNote(id="n1", path="batch.hl7"))
