@@ -315,3 +315,42 @@ def test_a_worker_killed_on_one_note_of_a_batch_loses_only_that_note(tmp_path, m
     assert records["batch.hl7#DOC-0001"]["outcome"] == "supported"
     assert records["batch.hl7#DOC-0002"]["error"] == "OBX ED attachment is not valid base64"
     assert "notes: 21 (18 checked, 3 errors)" in result.output
+
+
+def test_a_note_retried_alone_in_a_file_that_became_unreadable_is_an_error_for_that_note_only(tmp_path):
+    """A retry limited to one note got a record for the whole file when the file could no longer be read,
+    beside the records of the file's other notes."""
+    from rtaudit.scan import Job
+    from rtaudit.scan.worker import refused
+
+    job = Job(path=str(tmp_path / "batch.hl7"), file=str(tmp_path / "batch.hl7"), only=frozenset({"DOC-0003"}))
+    (record, _), = refused(job, "no such file")
+    assert record["note"]["part"] == "DOC-0003" and record["error"] == "no such file"
+    whole = refused(Job(path="b.hl7", file="b.hl7"), "empty file")
+    assert [r["note"]["part"] for r, _ in whole] == [None]
+
+
+def test_time_limit_and_engine_errors_hold_per_note_of_a_batch(tmp_path, monkeypatch):
+    import time
+
+    import rtaudit.api
+
+    folder = tmp_path / "export"
+    write_bytes(folder / "batch.hl7", three_message_batch())
+    real = rtaudit.api.check_note
+
+    def slow_on_one(text, *args, **kwargs):
+        if "tangential" in text:  # DOC-0001
+            time.sleep(5)
+        if "parallel-opposed" in text:  # DOC-0003
+            raise ValueError(f"cannot parse {text[:40]}")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(rtaudit.api, "check_note", slow_on_one)
+    out = tmp_path / "r.jsonl"
+    result = _scan(str(folder), "--out", str(out), "-w", "1", "--timeout", "1")
+    errors = {r["note"]["part"]: r["error"] for r in _records(out)}
+    assert errors == {"DOC-0001": "took longer than 1 s; skipped (raise --timeout to allow more)",
+                      "DOC-0002": "OBX ED attachment is not valid base64",
+                      "DOC-0003": "internal error (ValueError) while checking this note; please report it"}
+    assert "PALLIATIVE" not in result.output

@@ -81,14 +81,19 @@ def check_job(job: Job) -> dict[str, Any]:
 
 def refused(job: Job, reason: str, file_sha256: str | None = None, format: str | None = None) -> list[Outcome]:
     """Error records for a file none of whose notes could be checked: one for the file (its ``PATH`` manifest
-    row, or no manifest) and one per note the manifest names by ``PATH#PART``."""
+    row, or no manifest) and one per note the manifest names by ``PATH#PART``. A job limited to some notes (a
+    retry, note by note) gets one per note it covers, never one for the whole file."""
+    names = sorted(job.only) if job.only is not None else list(job.parts)
     records = [error_record(job.path, reason, file_sha256=file_sha256, format=format, manifest=job.manifest)
-               ] if job.every_part else []
-    for name, charges in job.parts.items():
-        if job.wants(name):
-            why = reason if charges.error in (None, reason) else f"{reason}; {charges.error}"
-            records.append(error_record(job.path, why, part=name, file_sha256=file_sha256, format=format,
-                                        manifest=charges.manifest))
+               ] if job.every_part and job.only is None else []
+    for name in names:
+        if not job.wants(name):
+            continue
+        charges = job.charges(name)
+        own = charges.error if charges is not None else None
+        why = reason if own in (None, reason) else f"{reason}; {own}"
+        records.append(error_record(job.path, why, part=name, file_sha256=file_sha256, format=format,
+                                    manifest=charges.manifest if charges is not None else None))
     return [(record, None) for record in records]
 
 
