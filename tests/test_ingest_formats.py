@@ -188,10 +188,12 @@ def test_hl7_charge_message_is_not_a_note():
         read_any(FIXTURES / "dft_p03.hl7")
 
 
-def test_hl7_batch_of_two_messages_is_refused():
+def test_hl7_batch_of_two_messages_asks_single_note_readers_to_name_one():
     data = hl7_message(COMPLEX_SIM) + hl7_message(DOWNCODE_SIM)
-    with pytest.raises(IngestError, match="2 HL7 messages in one file"):
+    with pytest.raises(IngestError, match=r"batch.hl7: 2 notes in one file \(DOC-2025-0042, DOC-2025-0042@2\); "
+                                          r"name one as PATH#PART"):
         read_bytes(data, "batch.hl7", suffix=".hl7")
+    assert read_bytes(data, "batch.hl7", suffix=".hl7", part="DOC-2025-0042@2").text == DOWNCODE_SIM
 
 
 def test_fhir_document_reference_inline_base64(tmp_path):

@@ -173,7 +173,8 @@ def test_fhir_attachment_hash_mismatch():
 def test_fhir_bundle_of_several_notes_and_retracted_documents():
     two = {"resourceType": "Bundle", "entry": [{"resource": document_reference(b"a")},
                                               {"resource": document_reference(b"b")}]}
-    assert "holds 2 DocumentReferences" in _error(json.dumps(two).encode(), "two.json")
+    assert "2 notes in one file (sim-0042, sim-0042@2); name one as PATH#PART" in _error(json.dumps(two).encode(),
+                                                                                          "two.json")
     retracted = document_reference(COMPLEX_SIM.encode()) | {"status": "entered-in-error"}
     assert "entered-in-error" in _error(json.dumps(retracted).encode(), "gone.json")
 

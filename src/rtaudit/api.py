@@ -20,10 +20,11 @@ def find_elements(text: str) -> list[dict]:
 
 
 def check_note(text: str, codes: Iterable[str] = (), claim_codes: Iterable[str] = (), *,
-               path: str | None = None, format: str = "txt", encoding: str | None = None,
+               path: str | None = None, part: str | None = None, format: str = "txt", encoding: str | None = None,
                checklists: ChecklistSet | None = None, quote_words: bool = True) -> Report:
     """Check one note against the checklists of ``codes`` (or of the codes written in the note).
 
+    ``part`` names the note inside a file that holds several (``PATH#PART``).
     ``claim_codes`` are other codes on the same claim/date (they satisfy add-on rules such as 77293's).
     ``quote_words=False`` keeps the note's words out of the verdicts' reasons (they cite character offsets only);
     the evidence in ``Report.elements`` still quotes the note.
@@ -42,6 +43,6 @@ def check_note(text: str, codes: Iterable[str] = (), claim_codes: Iterable[str] 
         claim_findings.append(ClaimFinding(
             rule="no-billed-code", codes=[], severity="hold",
             message="no billed code was given and none is written in the note (e.g. 'CPT: 77290')"))
-    note = NoteInfo(path=path, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), format=format,
+    note = NoteInfo(path=path, part=part, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), format=format,
                     encoding=encoding)
     return Report(note=note, elements=findings, codes=verdicts, claim_findings=claim_findings)

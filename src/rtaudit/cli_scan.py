@@ -53,17 +53,22 @@ def _progress(enabled: bool) -> tuple[Any, Any]:
     bar = Bar(TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(), Rate(), TextColumn("ETA"),
               TimeRemainingColumn(), TimeElapsedColumn(), TextColumn("{task.fields[errors]} errors"),
               console=Console(stderr=True), transient=False)
-    state: dict[str, Any] = {"task": None, "errors": 0}
+    state: dict[str, Any] = {"task": None, "errors": 0, "total": 0}
 
     def start(total: int) -> None:
         bar.start()
         state["task"] = bar.add_task("scan", total=total, errors=0)
+        state["total"] = total
+
+    def add_total(count: int) -> None:  # a file held several notes
+        state["total"] += count
+        bar.update(state["task"], total=state["total"])
 
     def advance(record: dict[str, Any]) -> None:
         state["errors"] += record["outcome"] == "error"
         bar.update(state["task"], advance=1, errors=state["errors"])
 
-    return bar, Progress(start=start, advance=advance)
+    return bar, Progress(start=start, advance=advance, add_total=add_total)
 
 
 def _print_summary(summary: Any, rich_output: bool) -> None:
@@ -94,10 +99,12 @@ def _print_summary(summary: Any, rich_output: bool) -> None:
 
 def scan(
     folder: Annotated[Path, typer.Argument(help="Folder of exported notes, searched recursively (txt, rtf, docx, "
-                                                "pdf, html, hl7, FHIR json). Hidden files are left out.")],
+                                                "pdf, html, hl7, FHIR json). Hidden files are left out. An HL7 batch "
+                                                "or a FHIR Bundle gives a record per note (note.part).")],
     manifest: Annotated[Path | None, typer.Option("--manifest", "-m", help="Charges CSV: note (path relative to "
-                        "the manifest), codes, and optional claim_codes, modifiers, date_of_service, patient_id, "
-                        "course_id, payer. Without it, the codes written in each note are checked.")] = None,
+                        "the manifest, or PATH#PART for one note of a multi-note file), codes, and optional "
+                        "claim_codes, modifiers, date_of_service, patient_id, course_id, payer. Without it, the codes "
+                        "written in each note are checked.")] = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file, written as notes finish; '-' for "
                    "standard output. Default: scan-results.jsonl (or .csv).")] = None,
     output_format: Annotated[ScanFormat, typer.Option("--format", "-f", help="jsonl: one JSON object per note "
@@ -108,14 +115,18 @@ def scan(
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Worker processes. Default: the "
                        "machine's cores.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run: notes already in --out with "
-                      "the same path and file SHA-256 are kept, not checked again.")] = False,
+                      "the same path, part and file SHA-256 are kept, not checked again.")] = False,
     bom: Annotated[bool, typer.Option("--bom", help="Start a CSV with a UTF-8 byte-order mark (for Excel).")] = False,
     max_mb: Annotated[float, typer.Option("--max-mb", min=0.001, help="Largest file read, in MB.")] = 20.0,
     max_pages: Annotated[int, typer.Option("--max-pages", min=1, help="Most PDF pages read.")] = 200,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds one note may take.")] = 60.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds one note may take (each note of a "
+                       "multi-note file).")] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
-    """Audit a folder of exported notes: one record per file (result or error), resumable, in parallel.
+    """Audit a folder of exported notes: one record per note (result or error), resumable, in parallel.
+
+    A file that holds several notes (an HL7 v2 batch, a FHIR Bundle of DocumentReferences) gives one record per
+    note, with note.part naming it (PATH#PART in CSV and the HTML report).
 
     Exit status: 0 every billed code supported, 1 any code not supported or a note needing review, 2 any note
     could not be read (or bad usage), 130 interrupted (the output stays valid; rerun with --resume). Note text

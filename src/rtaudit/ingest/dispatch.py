@@ -2,13 +2,19 @@
 
 A file whose content contradicts its name, an unknown or binary file, an empty, truncated, oversized or
 undecodable one becomes an ``IngestError`` with a clear reason that never quotes the note.
+
+Most formats hold one note; an HL7 v2 batch or a FHIR Bundle may hold several (``open_bytes`` lists them as
+``Part``s, read one by one; ``read_notes`` reads them all). ``read_any`` and ``read_bytes`` read one note.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from rtaudit.ingest.limits import DEFAULT_LIMITS, ReadLimits
+from rtaudit.ingest.parts import NotePart, Part, label, only_part, split_reference
 from rtaudit.ingest.text import IngestError, NoteText, decode_text
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".note", ".asc", ""})
@@ -92,9 +98,12 @@ def _plain_text(data: bytes, source: str, content_type: str) -> tuple[str, str]:
     return decode_text(data, source)
 
 
-def read_bytes(data: bytes, source: str, *, suffix: str = "", content_type: str = "", base: Path | None = None,
-               limits: ReadLimits = DEFAULT_LIMITS, depth: int = 0) -> NoteText:
-    """Read note bytes of any supported format. ``base`` is the folder references inside the file are relative to."""
+def open_bytes(data: bytes, source: str, *, suffix: str = "", content_type: str = "", base: Path | None = None,
+               limits: ReadLimits = DEFAULT_LIMITS, depth: int = 0) -> list[Part]:
+    """The notes of a file's bytes, not read yet: one ``Part`` for most files, one per note for an HL7 batch or
+    a FHIR Bundle of DocumentReferences. File-level problems (empty, oversized, unknown type, an empty batch)
+    raise ``IngestError`` here; a note's own problems are raised when its ``Part`` is read.
+    ``base`` is the folder references inside the file are relative to."""
     if not data.strip():
         raise IngestError(f"{source}: empty file")
     if len(data) > limits.max_bytes:
@@ -111,6 +120,21 @@ def read_bytes(data: bytes, source: str, *, suffix: str = "", content_type: str 
         return read_bytes(payload, inner_source, content_type=inner_type, base=folder, limits=limits,
                           depth=depth + 1)
 
+    if kind == "hl7":
+        from rtaudit.ingest.hl7 import hl7_parts
+
+        parts = hl7_parts(data, source, attachment, limits.max_parts)
+    elif kind == "fhir":
+        from rtaudit.ingest.fhir import fhir_parts
+
+        parts = fhir_parts(data, source, attachment, folder, limits)
+    else:
+        parts = [Part(None, partial(_read_single, kind, data, source, content_type, limits))]
+    return [Part(part.id, partial(_capped, part.read, label(source, part.id), limits)) for part in parts]
+
+
+def _read_single(kind: str, data: bytes, source: str, content_type: str, limits: ReadLimits) -> NoteText:
+    """A file of a format that holds one note."""
     if kind == "txt":
         text, encoding = _plain_text(data, source, content_type)
     elif kind == "rtf":
@@ -125,24 +149,42 @@ def read_bytes(data: bytes, source: str, *, suffix: str = "", content_type: str 
         from rtaudit.ingest.pdf import read_pdf
 
         text, encoding = read_pdf(data, source, limits), "pdf-text"
-    elif kind == "html":
+    else:
         from rtaudit.ingest.html import read_html
 
         text, encoding = read_html(data, source)
-    elif kind == "hl7":
-        from rtaudit.ingest.hl7 import read_hl7
+    return NoteText(text=text, format=kind, encoding=encoding)
 
-        text, encoding, inner = read_hl7(data, source, attachment)
-        kind = f"hl7/{inner}" if inner and inner != "txt" else kind
-    else:
-        from rtaudit.ingest.fhir import read_fhir
 
-        note = read_fhir(data, source, attachment, folder, limits)
-        text, encoding = note.text, note.encoding
-        kind = f"fhir/{note.format}" if note.format != "txt" else "fhir"
-    if len(text) > limits.max_chars:
-        raise IngestError(f"{source}: {len(text)} characters of text, over the {limits.max_chars}-character limit")
-    return NoteText(text=text, format=kind, encoding=encoding, path=None)
+def _capped(read: Callable[[], NoteText], source: str, limits: ReadLimits) -> NoteText:
+    note = read()
+    if len(note.text) > limits.max_chars:
+        raise IngestError(f"{source}: {len(note.text)} characters of text, over the {limits.max_chars}-character "
+                          "limit")
+    return note
+
+
+def read_bytes(data: bytes, source: str, *, suffix: str = "", content_type: str = "", base: Path | None = None,
+               limits: ReadLimits = DEFAULT_LIMITS, depth: int = 0, part: str | None = None) -> NoteText:
+    """Read one note from bytes of any supported format: the file's only note, or the note ``part`` of a
+    multi-note file (a multi-note file without ``part`` is an ``IngestError`` that says how to name one)."""
+    parts = open_bytes(data, source, suffix=suffix, content_type=content_type, base=base, limits=limits,
+                       depth=depth)
+    return only_part(parts, source, part).read()
+
+
+def read_parts(parts: list[Part]) -> list[NotePart]:
+    """Read every note of a multi-note file, each note's error kept to itself; a single-note file raises its
+    ``IngestError`` as it always did."""
+    if len(parts) == 1 and parts[0].id is None:
+        return [NotePart(None, parts[0].read())]
+    read: list[NotePart] = []
+    for part in parts:
+        try:
+            read.append(NotePart(part.id, part.read()))
+        except IngestError as exc:
+            read.append(NotePart(part.id, error=str(exc)))
+    return read
 
 
 def read_file_bytes(path: str | Path, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
@@ -161,10 +203,30 @@ def read_file_bytes(path: str | Path, limits: ReadLimits = DEFAULT_LIMITS) -> by
         raise IngestError(f"{file}: cannot read ({exc.strerror})") from None
 
 
-def read_any(path: str | Path, limits: ReadLimits = DEFAULT_LIMITS) -> NoteText:
-    """Read a note file of any supported format; references inside it are followed only within ``limits.roots``
-    (by default the file's own folder)."""
+def open_file(path: str | Path, limits: ReadLimits = DEFAULT_LIMITS) -> list[Part]:
+    """The notes of a file, not read yet (see ``open_bytes``)."""
     file = Path(path)
     data = read_file_bytes(file, limits)
-    note = read_bytes(data, str(file), suffix=file.suffix, base=file.parent, limits=limits)
-    return NoteText(text=note.text, format=note.format, encoding=note.encoding, path=str(file))
+    return open_bytes(data, str(file), suffix=file.suffix, base=file.parent, limits=limits)
+
+
+def read_notes(path: str | Path, limits: ReadLimits = DEFAULT_LIMITS) -> list[NotePart]:
+    """Every note of a file with its part id (None for a single-note file); a note that cannot be read carries
+    its ``error``. File-level problems, and any problem of a single-note file, raise ``IngestError``."""
+    file = Path(path)
+    return [NotePart(p.part, _with_path(p.note, file, p.part) if p.note else None, p.error)
+            for p in read_parts(open_file(file, limits))]
+
+
+def read_any(path: str | Path, limits: ReadLimits = DEFAULT_LIMITS, part: str | None = None) -> NoteText:
+    """Read one note file of any supported format; references inside it are followed only within
+    ``limits.roots`` (by default the file's own folder). ``part`` (or a ``PATH#PART`` path) picks one note of
+    a multi-note file; without it such a file is an ``IngestError`` that lists its notes."""
+    file, named = (Path(path), None) if part is not None else split_reference(path)
+    part = part if part is not None else named
+    note = only_part(open_file(file, limits), str(file), part).read()
+    return _with_path(note, file, part)
+
+
+def _with_path(note: NoteText, file: Path, part: str | None) -> NoteText:
+    return NoteText(text=note.text, format=note.format, encoding=note.encoding, path=str(file), part=part)

@@ -1,5 +1,8 @@
 """FHIR R4 ``DocumentReference`` (alone or in a ``Bundle``): the note is an attachment, inline or a local file.
 
+A Bundle (searchset, collection...) of several DocumentReferences holds one note per DocumentReference; one that
+cannot be read (bad base64, a missing Binary, entered-in-error) is an error for that note only.
+
 ``data`` is base64; ``url`` may name a ``Binary`` in the same Bundle or a local file inside the allowed folders
 (links out and paths outside them are refused). A stated attachment ``hash`` (SHA-1) is checked.
 """
@@ -11,10 +14,12 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rtaudit.ingest.limits import DEFAULT_LIMITS, ReadLimits
+from rtaudit.ingest.parts import Part, check_count, label, part_ids
 from rtaudit.ingest.paths import resolve_reference
 from rtaudit.ingest.text import IngestError, NoteText
 
@@ -39,12 +44,12 @@ def _load(data: bytes, source: str) -> dict[str, Any]:
     return document
 
 
-def _documents(document: dict[str, Any], source: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The one DocumentReference of the file and the Binary resources it may point to, by reference."""
+def _documents(document: dict[str, Any], source: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The DocumentReferences of the file and the Binary resources they may point to, by reference."""
     kind = document.get("resourceType")
     binaries: dict[str, dict[str, Any]] = {}
     if kind == "DocumentReference":
-        return document, binaries
+        return [document], binaries
     if kind != "Bundle":
         raise IngestError(f"{source}: FHIR {str(kind)[:40]} resource, not a DocumentReference or Bundle")
     references = []
@@ -60,10 +65,7 @@ def _documents(document: dict[str, Any], source: str) -> tuple[dict[str, Any], d
                     binaries[str(key)] = resource
     if not references:
         raise IngestError(f"{source}: FHIR Bundle without a DocumentReference")
-    if len(references) > 1:
-        raise IngestError(f"{source}: FHIR Bundle holds {len(references)} DocumentReferences; rtaudit reads one "
-                          "note per file (split the Bundle)")
-    return references[0], binaries
+    return references, binaries
 
 
 def _decode_base64(value: Any, source: str) -> bytes:
@@ -110,10 +112,27 @@ def _rank(content: dict[str, Any]) -> int:
     return _PREFERENCE.index(kind) if kind in _PREFERENCE else len(_PREFERENCE)
 
 
-def read_fhir(data: bytes, source: str, attachment: Attachment, base: Path,
-              limits: ReadLimits = DEFAULT_LIMITS) -> NoteText:
-    """The note of a DocumentReference (or a Bundle holding one), as read from its best attachment."""
-    reference, binaries = _documents(_load(data, source), source)
+def fhir_parts(data: bytes, source: str, attachment: Attachment, base: Path,
+               limits: ReadLimits = DEFAULT_LIMITS) -> list[Part]:
+    """The notes of a DocumentReference or a Bundle of them; each is read (from its best attachment) when its
+    ``Part`` is read. The JSON is parsed once, here."""
+    references, binaries = _documents(_load(data, source), source)
+    check_count(len(references), source, limits.max_parts)
+    ids = part_ids([r.get("id") if isinstance(r.get("id"), str) else None for r in references])
+    return [Part(part, partial(_read_reference, reference, binaries, label(source, part), attachment, base, limits))
+            for part, reference in zip(ids, references, strict=True)]
+
+
+def _read_reference(reference: dict[str, Any], binaries: dict[str, dict[str, Any]], source: str,
+                    attachment: Attachment, base: Path, limits: ReadLimits) -> NoteText:
+    note = _reference_note(reference, binaries, source, attachment, base, limits)
+    return NoteText(text=note.text, format=f"fhir/{note.format}" if note.format != "txt" else "fhir",
+                    encoding=note.encoding)
+
+
+def _reference_note(reference: dict[str, Any], binaries: dict[str, dict[str, Any]], source: str,
+                    attachment: Attachment, base: Path, limits: ReadLimits) -> NoteText:
+    """The note of one DocumentReference, as read from its best attachment."""
     if reference.get("status") == "entered-in-error" or reference.get("docStatus") == "entered-in-error":
         raise IngestError(f"{source}: DocumentReference is marked entered-in-error")
     contents = [c for c in reference.get("content") or [] if isinstance(c, dict)]

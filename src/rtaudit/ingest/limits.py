@@ -11,6 +11,8 @@ MB = 1024 * 1024
 class ReadLimits:
     """How much a reader may take in, and the folders a reference inside a file (a FHIR ``url``) may point into.
 
+    ``max_parts`` caps the notes one file may hold (an HL7 batch, a FHIR Bundle).
+
     ``roots`` empty means: only the folder of the file that holds the reference.
     """
 
@@ -18,6 +20,7 @@ class ReadLimits:
     max_pages: int = 200
     max_chars: int = 2_000_000
     max_unzipped_bytes: int = 200 * MB
+    max_parts: int = 10_000
     roots: tuple[str, ...] = ()
 
 

@@ -14,12 +14,13 @@ class IngestError(ValueError):
 
 @dataclass(frozen=True)
 class NoteText:
-    """The text of a note and how it was read."""
+    """The text of a note and how it was read; ``part`` names it inside a multi-note file (``PATH#PART``)."""
 
     text: str
     format: str
     encoding: str
     path: str | None = None
+    part: str | None = None
 
 
 def decode_text(data: bytes, source: str = "<stdin>") -> tuple[str, str]:

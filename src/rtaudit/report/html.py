@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from rtaudit.ingest.parts import label as note_label
 from rtaudit.report.html_assets import CSS, JS
 
 VERDICT_COLOURS = {"supported": "#2e7d32", "downcode": "#c77c02", "unsupported": "#c62828",
@@ -50,7 +51,8 @@ def note_view(record: dict[str, Any], text: str | None) -> dict[str, Any]:
         elements.append([name, finding.get("status"), finding.get("value") if not isinstance(
             finding.get("value"), dict) else None, first if text is not None else None])
     return {
-        "p": record["note"]["path"], "o": record["outcome"], "f": record["note"].get("format"),
+        "p": note_label(record["note"]["path"], record["note"].get("part")), "o": record["outcome"],
+        "f": record["note"].get("format"),
         "e": record.get("error"), "t": text, "s": spans, "el": elements,
         "c": [{k: code.get(k) for k in ("code", "verdict", "supported_code", "missing", "reasons", "query",
                                         "checklist")} | {"checklist": _checklist(code)} for code in record["codes"]],
@@ -77,7 +79,8 @@ def _row(index: int, record: dict[str, Any]) -> str:
     code_list = " ".join(sorted({c["code"] for c in codes} | set(requested)))
     return (f'<tr data-index="{index}" data-outcome="{esc(outcome)}" data-codes="{esc(code_list)}" '
             f'data-missing="{esc(" ".join(missing))}">'
-            f'<td data-sort="{index}">{index + 1}</td><td class="path">{esc(note["path"])}</td>'
+            f'<td data-sort="{index}">{index + 1}</td>'
+            f'<td class="path">{esc(note_label(note["path"], note.get("part")))}</td>'
             f'<td>{esc(note.get("format") or "")}</td>'
             f'<td data-sort="{OUTCOME_ORDER.get(outcome, 9)}"><span class="badge {esc(outcome)}">{esc(outcome)}'
             f"</span></td><td>{code_cells}</td>"

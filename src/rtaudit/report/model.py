@@ -11,9 +11,11 @@ from rtaudit.rules.evaluate import CodeVerdict
 
 
 class NoteInfo(BaseModel):
-    """Which note: its path (when read from a file), content hash, format and detected encoding."""
+    """Which note: its path (when read from a file), its part id inside a file that holds several notes (an HL7
+    batch, a FHIR Bundle; None otherwise), content hash, format and detected encoding."""
 
     path: str | None = None
+    part: str | None = None
     sha256: str
     format: str = "txt"
     encoding: str | None = None

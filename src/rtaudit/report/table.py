@@ -31,6 +31,7 @@ def verdict_panel(report: Report) -> Panel:
     for finding in report.claim_findings:
         parts.append(Text(f"{finding.severity.upper()} [{finding.rule}] {finding.message}", style="bold red"))
     title = report.note.path or "note"
+    title += f"#{report.note.part}" if report.note.part is not None else ""
     return Panel(Group(*parts) if parts else Text("no billed code"), title=f"rtaudit: {title}", expand=True)
 
 

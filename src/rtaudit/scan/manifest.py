@@ -4,6 +4,12 @@ Columns (DESIGN.md): ``note``, ``codes`` (space, ``;`` or ``,`` separated; ``772
 optional ``claim_codes``, ``modifiers``, ``date_of_service``, ``patient_id``, ``course_id``, ``payer``. A row's
 problems (no path, a path outside the allowed folders, an unknown code) become error jobs for that note; a file
 that is not a usable CSV at all raises ``ManifestError``. Rows naming the same note are merged into one job.
+
+In a file that holds several notes (an HL7 batch, a FHIR Bundle), ``note`` may be ``PATH#PART`` to give one note
+its own codes. A ``PATH`` row applies to every note of the file that no ``PATH#PART`` row names; without a
+``PATH`` row only the named notes are checked. All the rows of one file make one job, so the file is read once.
+A problem with a ``PATH#PART`` row is an error for that note only; one with the ``PATH`` row (or a refused path)
+stops the whole file, with an error record for each of its rows.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rtaudit.ingest.parts import split_reference
 from rtaudit.ingest.paths import is_inside
-from rtaudit.scan.jobs import Job
+from rtaudit.scan.jobs import Charges, Job
 
 COLUMNS = ("note", "codes", "claim_codes", "modifiers", "date_of_service", "patient_id", "course_id", "payer")
 MAX_MANIFEST_BYTES = 200 * 1024 * 1024
@@ -32,11 +39,16 @@ class ManifestError(ValueError):
 
 @dataclass
 class _Entry:
-    """One note of the manifest, possibly gathered from several rows."""
+    """One note (or, for a ``PATH`` row, one file) of the manifest, possibly gathered from several rows.
+
+    ``group`` is the key of the file it belongs to; ``part`` is set for a ``PATH#PART`` row.
+    """
 
     path: str
     file: Path | None
     lines: list[int]
+    group: str = ""
+    part: str | None = None
     codes: list[str] = field(default_factory=list)
     claim_codes: list[str] = field(default_factory=list)
     modifiers: list[str] = field(default_factory=list)
@@ -111,31 +123,42 @@ def read_manifest(path: Path, scan_root: Path, known_codes: Iterable[str]) -> li
                 _add_row(row, reader.line_num, path, scan_root, known, entries)
     except csv.Error as exc:
         raise ManifestError(f"{path} line {reader.line_num}: not valid CSV ({exc})") from None
-    return [_job(entry) for entry in entries.values()]
+    groups: dict[str, list[_Entry]] = {}
+    for entry in entries.values():
+        groups.setdefault(entry.group, []).append(entry)
+    return [_job(group) for group in groups.values()]
+
+
+def _unusable(entries: dict[str, _Entry], manifest: Path, line: int, reason: str) -> _Entry:
+    """An entry for a row whose path cannot be used, named by where the row stands."""
+    key = f"{manifest}:{line}"
+    entry = entries[key] = _Entry(path=key, file=None, lines=[line], group=key)
+    entry.errors.append(f"{manifest.name} line {line}: {reason}")
+    return entry
 
 
 def _entry(row: dict, line: int, manifest: Path, scan_root: Path, entries: dict[str, _Entry]) -> _Entry:
-    """The entry a row adds to: by resolved path, or by where it stands when its path cannot be used."""
+    """The entry a row adds to: by resolved path (and part), or by where it stands when its path cannot be
+    used."""
     note = (row.get("note") or "").strip()
     where = f"{manifest.name} line {line}"
     if not note:
-        entry = entries[f"{manifest}:{line}"] = _Entry(path=f"{manifest}:{line}", file=None, lines=[line])
-        entry.errors.append(f"{where}: the 'note' cell is empty")
-        return entry
+        return _unusable(entries, manifest, line, "the 'note' cell is empty")
     if "\n" in note or "\r" in note or "\x00" in note:
-        entry = entries[f"{manifest}:{line}"] = _Entry(path=f"{manifest}:{line}", file=None, lines=[line])
-        entry.errors.append(f"{where}: the 'note' cell spans several lines (an unclosed quote?)")
-        return entry
-    file = Path(note) if Path(note).is_absolute() else manifest.parent / note
+        return _unusable(entries, manifest, line, "the 'note' cell spans several lines (an unclosed quote?)")
+    file, part = split_reference(Path(note) if Path(note).is_absolute() else manifest.parent / note)
     display = os.path.normpath(file)
+    suffix = "" if part is None else f"#{part}"
     if not is_inside(file, [scan_root, manifest.parent]):
-        entry = entries.setdefault(f"refused:{display}", _Entry(path=display, file=None, lines=[]))
+        group = f"refused:{display}{suffix}"
+        entry = entries.setdefault(group, _Entry(path=display, file=None, lines=[], group=group, part=part))
         entry.lines.append(line)
         entry.errors.append(f"{where}: path leads outside the scanned folder and the manifest's folder; refused")
         return entry
-    key = str(file.resolve())
+    group = str(file.resolve())
+    key = group + suffix
     if key not in entries:
-        entries[key] = _Entry(path=display, file=file.resolve(), lines=[],
+        entries[key] = _Entry(path=display, file=file.resolve(), lines=[], group=group, part=part,
                               meta={k: (row.get(k) or "").strip() for k in COLUMNS[4:] if (row.get(k) or "").strip()})
     entries[key].lines.append(line)
     return entries[key]
@@ -163,8 +186,22 @@ def _add_row(row: dict, line: int, manifest: Path, scan_root: Path, known: set[s
     entry.modifiers += [m for m in modifiers if m not in entry.modifiers]
 
 
-def _job(entry: _Entry) -> Job:
-    manifest = {"lines": entry.lines, "codes": entry.codes, "claim_codes": entry.claim_codes,
-                "modifiers": entry.modifiers} | entry.meta
-    return Job(path=entry.path, file=str(entry.file) if entry.file else None, codes=tuple(entry.codes),
-               claim_codes=tuple(entry.claim_codes), manifest=manifest, error="; ".join(entry.errors) or None)
+def _manifest(entry: _Entry) -> dict:
+    return {"lines": entry.lines, "codes": entry.codes, "claim_codes": entry.claim_codes,
+            "modifiers": entry.modifiers} | entry.meta
+
+
+def _job(group: list[_Entry]) -> Job:
+    """The job for one file: its ``PATH`` entry (if any) and its ``PATH#PART`` entries."""
+    whole = next((entry for entry in group if entry.part is None), None)
+    first = whole or group[0]
+    parts = {entry.part: Charges(tuple(entry.codes), tuple(entry.claim_codes), _manifest(entry),
+                                 "; ".join(entry.errors) or None)
+             for entry in group if entry.part is not None}
+    errors = whole.errors if whole is not None else []
+    if first.file is None:  # a refused path: nothing of it is read
+        errors = [e for entry in group for e in entry.errors]
+    return Job(path=first.path, file=str(first.file) if first.file else None,
+               codes=tuple(whole.codes) if whole else (), claim_codes=tuple(whole.claim_codes) if whole else (),
+               manifest=_manifest(whole) if whole else None, error="; ".join(errors) or None, parts=parts,
+               every_part=whole is not None)

@@ -4,8 +4,9 @@ Workers load the pipeline once (the initializer) and return plain dicts (never D
 at most a fixed window of jobs is in flight, so memory stays flat however many notes there are.
 
 A worker that dies (killed by the system when memory runs out, or crashed in a library) breaks the pool: the
-notes it and the others had in flight are run again one at a time in a fresh pool, and a note that kills its
-worker again becomes an error record. Nothing is lost and the scan never waits forever.
+files it and the others had in flight are run again one at a time in a fresh pool, and a file that kills its
+worker again becomes an error record; a file of several notes is then tried note by note, so that only the note
+that kills its worker becomes an error record. Nothing is lost and the scan never waits forever.
 """
 
 from __future__ import annotations
@@ -13,21 +14,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
 from rtaudit.scan.jobs import Job, ScanOptions
 from rtaudit.scan.records import error_record
-from rtaudit.scan.worker import check_job, check_jobs, prepare, render_result, start_worker
+from rtaudit.scan.worker import check_job, check_jobs, list_parts, prepare, refused, render, start_worker
 
 CHUNK = 4  # notes per round trip to a worker
 WINDOW_PER_WORKER = 4  # chunks in flight per worker
 STOP_SECONDS = 2.0
 WORKER_DIED = ("the worker process checking this note died (killed by the system, e.g. out of memory, or crashed); "
-               "the note was tried twice")
+               "the note was tried again alone")
 
 
 def default_workers() -> int:
@@ -58,6 +60,7 @@ class ResultStream:
         self.jobs, self.options, self.workers = jobs, options, workers
         self.executor: ProcessPoolExecutor | None = None
         self.finished = False
+        self.broken = False
 
     def __enter__(self) -> ResultStream:
         if self.workers == 1:
@@ -104,20 +107,45 @@ class ResultStream:
         self.finished = True
 
     def _retry_alone(self, lost: list[Job]) -> Iterator[dict[str, Any]]:
-        """Each lost job once more, alone, so a note that kills its worker is known by name; the pool is replaced
-        whenever it breaks (and a healthy one is left for the rest of the scan)."""
-        broken = True
+        """Each lost job once more, alone, so a file that kills its worker is known by name; the pool is replaced
+        whenever it breaks (and a healthy one is left for the rest of the scan). A multi-note file that kills its
+        worker again is tried note by note, so only the note that kills is lost."""
+        self.broken = True
         for job in sorted(lost, key=lambda j: j.path):
-            if broken:
-                self._replace_pool()
-            try:
-                yield self.executor.submit(check_job, job).result()  # type: ignore[union-attr]
-                broken = False
-            except BrokenProcessPool:
-                broken = True
-                yield render_result(error_record(job.path, WORKER_DIED, manifest=job.manifest), None, self.options)
-        if broken:
+            result = self._alone(check_job, job)
+            yield from self._retry_notes(job) if result is None else (result,)
+        if self.broken:
             self._replace_pool()
+
+    def _retry_notes(self, job: Job) -> Iterator[dict[str, Any]]:
+        """A file that killed its worker twice: each of its notes alone (a single-note file: an error record)."""
+        listed = self._alone(list_parts, job)
+        names, unlisted = listed if listed is not None else ([], 0)
+        if not names:
+            yield render(refused(job, WORKER_DIED), self.options)
+            return
+        if unlisted:
+            yield render([], self.options, unlisted)
+        for name in names:
+            yield self._alone(check_job, replace(job, only=frozenset({name}))) or self._died(job, name)
+
+    def _alone(self, function: Callable[[Job], Any], job: Job) -> Any:
+        """``function(job)`` in the pool, alone; None when its worker died (the pool is replaced before the next
+        call)."""
+        if self.broken:
+            self._replace_pool()
+        try:
+            result = self.executor.submit(function, job).result()  # type: ignore[union-attr]
+        except BrokenProcessPool:
+            self.broken = True
+            return None
+        self.broken = False
+        return result
+
+    def _died(self, job: Job, part: str | None) -> dict[str, Any]:
+        charges = job.charges(part)
+        manifest = charges.manifest if charges is not None else None
+        return render([(error_record(job.path, WORKER_DIED, part=part, manifest=manifest), None)], self.options)
 
     def _replace_pool(self) -> None:
         if self.executor is not None:

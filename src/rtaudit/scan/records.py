@@ -1,7 +1,8 @@
 """Output records: the JSON contract of DESIGN.md for a note, plus ``outcome``, ``error`` and the manifest row.
 
 A result record is the ``Report`` JSON with ``note.file_sha256`` (the hash of the file's bytes, the resume key
-with the path); an error record has the same keys, empty findings, ``outcome: "error"`` and the reason.
+with the path and ``note.part``, the note's id inside a multi-note file, null otherwise); an error record has the
+same keys, empty findings, ``outcome: "error"`` and the reason.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ def result_record(report: dict[str, Any], file_sha256: str, manifest: dict[str, 
     return record
 
 
-def error_record(path: str, reason: str, *, file_sha256: str | None = None, format: str | None = None,
-                 manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_record(path: str, reason: str, *, part: str | None = None, file_sha256: str | None = None,
+                 format: str | None = None, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
     """A note that could not be checked, with a reason that never quotes its text."""
     record: dict[str, Any] = {
-        "note": {"path": path, "sha256": None, "format": format, "encoding": None, "file_sha256": file_sha256},
+        "note": {"path": path, "part": part, "sha256": None, "format": format, "encoding": None,
+                 "file_sha256": file_sha256},
         "elements": {}, "codes": [], "claim_findings": [], "outcome": "error", "error": reason,
     }
     if manifest is not None:
@@ -50,17 +52,20 @@ def strip_path(reason: str, *paths: str | None) -> str:
     return reason
 
 
-def resume_key(record: dict[str, Any]) -> tuple[str, str | None, tuple[str, ...], tuple[str, ...]]:
-    """What must match for a record to count as done: path, file hash, and the codes the manifest asked for."""
+def resume_key(record: dict[str, Any]) -> tuple[str, str | None, str | None, tuple[str, ...], tuple[str, ...]]:
+    """What must match for a record to count as done: path, part, file hash, and the codes the manifest asked
+    for."""
     manifest = record.get("manifest") or {}
-    return (record["note"]["path"], record["note"].get("file_sha256"), tuple(manifest.get("codes") or ()),
+    note = record["note"]
+    return (note["path"], note.get("part"), note.get("file_sha256"), tuple(manifest.get("codes") or ()),
             tuple(manifest.get("claim_codes") or ()))
 
 
 def brief(record: dict[str, Any]) -> dict[str, Any]:
     """What the summary and the progress bar need of a record (small, cheap to send between processes)."""
     note = record["note"]
-    return {"note": {"path": note["path"], "format": note.get("format"), "file_sha256": note.get("file_sha256")},
+    return {"note": {"path": note["path"], "part": note.get("part"), "format": note.get("format"),
+                     "file_sha256": note.get("file_sha256")},
             "outcome": record["outcome"], "error": record.get("error"),
             "codes": [{"code": c["code"], "verdict": c["verdict"], "missing": c.get("missing") or []}
                       for c in record["codes"]]}

@@ -1,7 +1,8 @@
 """``--resume``: find the notes an earlier (perhaps killed) run finished, keep exactly those records, redo the rest.
 
-A note counts as done when its record has the same path, the same file SHA-256 (and, for JSONL, the same codes
-from the manifest). The output is rewritten atomically with one record per done note, so a torn last line, a
+A note counts as done when its record has the same path and part (the note's id inside a multi-note file), the
+same file SHA-256 (and, for JSONL, the same codes from the manifest). A multi-note file with some notes done is
+read again for the rest only. The output is rewritten atomically with one record per done note, so a torn last line, a
 changed file or a note no longer in the input never leaves a duplicate or a stale record behind.
 """
 
@@ -21,6 +22,8 @@ from rtaudit.scan.records import resume_key
 from rtaudit.scan.writers import CSV_COLUMNS
 
 Key = tuple[Any, ...]
+#: A note of the output: its path and its part id (None for a single-note file).
+NoteId = tuple[str, str | None]
 
 
 def _file_sha256(path: str) -> str | None:
@@ -31,18 +34,31 @@ def _file_sha256(path: str) -> str | None:
         return None
 
 
-def job_key(job: Job, fmt: str) -> Key | None:
-    """The key this job's record would have now (None: redo it anyway, e.g. a manifest error)."""
-    if job.error or job.file is None:
-        return None
-    digest = _file_sha256(job.file)
-    if digest is None:
+def part_key(job: Job, part: str | None, digest: str, fmt: str) -> Key | None:
+    """The key the record of note ``part`` of this job's file would have now (None: it would not be checked)."""
+    charges = job.charges(part)
+    if charges is None or charges.error:
         return None
     if fmt == "csv":
-        return (job.path, digest)
-    codes = tuple(job.codes) if job.manifest is not None else ()
-    claim = tuple(job.claim_codes) if job.manifest is not None else ()
-    return (job.path, digest, codes, claim)
+        return (job.path, part, digest)
+    with_manifest = charges.manifest is not None
+    return (job.path, part, digest, charges.codes if with_manifest else (),
+            charges.claim_codes if with_manifest else ())
+
+
+def done_parts(job: Job, earlier: dict[str | None, Key], fmt: str) -> set[str | None]:
+    """The notes of this job's file whose earlier record still holds (same file bytes, same codes).
+
+    A record without a part (a single-note file, or an error for the whole file) stands for the whole file.
+    """
+    if job.error or job.file is None or not earlier:
+        return set()
+    digest = _file_sha256(job.file)
+    if digest is None:
+        return set()
+    if None in earlier:
+        return {None} if earlier[None] == part_key(job, None, digest, fmt) else set()
+    return {part for part, key in earlier.items() if key == part_key(job, part, digest, fmt)}
 
 
 def _unformula(cell: str) -> str:
@@ -77,17 +93,18 @@ def _csv_records(path: Path) -> Iterable[dict[str, Any]]:
     _, text = _csv_text(path)
     rows = csv.reader(io.StringIO(text, newline=""))
     header = next(rows, None)
-    if header != list(CSV_COLUMNS):
+    if header not in (list(CSV_COLUMNS), list(CSV_COLUMNS[:-1])):  # the second: written before the part column
         return
     current: dict[str, Any] | None = None
     for values in rows:
-        if len(values) != len(CSV_COLUMNS):
+        if len(values) != len(header):
             continue
-        row = dict(zip(CSV_COLUMNS, (_unformula(v) for v in values), strict=True))
-        if current is None or current["note"]["path"] != row["path"]:
+        row = dict(zip(header, (_unformula(v) for v in values), strict=True))
+        part = row.get("part") or None
+        if current is None or _note_id(current) != (row["path"], part):
             if current is not None:
                 yield current
-            current = {"note": {"path": row["path"], "format": row["format"] or None,
+            current = {"note": {"path": row["path"], "part": part, "format": row["format"] or None,
                                 "file_sha256": row["file_sha256"] or None},
                        "codes": [], "outcome": row["outcome"], "error": row["error"] or None, "claim_findings": []}
         if row["verdict"] == "error" and row["code"]:
@@ -107,26 +124,30 @@ def _csv_records(path: Path) -> Iterable[dict[str, Any]]:
 
 def _key(record: dict[str, Any], fmt: str) -> Key:
     if fmt == "csv":
-        return (record["note"]["path"], record["note"].get("file_sha256"))
+        return (record["note"]["path"], record["note"].get("part"), record["note"].get("file_sha256"))
     return resume_key(record)
 
 
-def previous_keys(path: Path, fmt: str) -> dict[str, Key]:
-    """Path -> resume key of every whole record in an earlier output (first record per path)."""
+def _note_id(record: dict[str, Any]) -> NoteId:
+    return record["note"]["path"], record["note"].get("part")
+
+
+def previous_keys(path: Path, fmt: str) -> dict[str, dict[str | None, Key]]:
+    """Path -> part -> resume key of every whole record in an earlier output (first record per note)."""
     if not path.exists():
         return {}
     records = _csv_records(path) if fmt == "csv" else _jsonl_records(path)
-    keys: dict[str, Key] = {}
+    keys: dict[str, dict[str | None, Key]] = {}
     for record in records:
-        keys.setdefault(record["note"]["path"], _key(record, fmt))
+        keys.setdefault(record["note"]["path"], {}).setdefault(record["note"].get("part"), _key(record, fmt))
     return keys
 
 
-def keep_done(path: Path, fmt: str, done: set[str], on_record: Callable[[dict[str, Any]], None]) -> int:
-    """Rewrite ``path`` with one record per done path (atomically); ``on_record`` sees each kept record."""
+def keep_done(path: Path, fmt: str, done: set[NoteId], on_record: Callable[[dict[str, Any]], None]) -> int:
+    """Rewrite ``path`` with one record per done note (atomically); ``on_record`` sees each kept record."""
     if not path.exists():
         return 0
-    kept: set[str] = set()
+    kept: set[NoteId] = set()
     temporary = path.with_name(path.name + ".resume-tmp")
     with open(temporary, "w", encoding="utf-8", newline="") as out:
         if fmt == "csv":
@@ -137,14 +158,14 @@ def keep_done(path: Path, fmt: str, done: set[str], on_record: Callable[[dict[st
             from rtaudit.scan.writers import csv_rows
 
             for record in _csv_records(path):
-                if record["note"]["path"] in done and record["note"]["path"] not in kept:
-                    kept.add(record["note"]["path"])
+                if _note_id(record) in done and _note_id(record) not in kept:
+                    kept.add(_note_id(record))
                     writer.writerows(csv_rows(record))
                     on_record(record)
         else:
             for record in _jsonl_records(path):
-                if record["note"]["path"] in done and record["note"]["path"] not in kept:
-                    kept.add(record["note"]["path"])
+                if _note_id(record) in done and _note_id(record) not in kept:
+                    kept.add(_note_id(record))
                     out.write(json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n")
                     on_record(record)
         out.flush()

@@ -1,7 +1,8 @@
 """A whole scan: plan the resume, stream every job's record to the output (and the HTML report), count.
 
-Every job yields exactly one record: a result or an error. With ``resume``, notes already done keep their
-records and are not checked again.
+Every note yields exactly one record: a result or an error (a file that holds several notes yields one per note;
+a file that cannot be read at all, one for the file). With ``resume``, notes already done keep their records and
+are not checked again.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rtaudit.ingest.parts import Part
 from rtaudit.scan.jobs import Job, ScanOptions
 from rtaudit.scan.pool import ResultStream, default_workers
-from rtaudit.scan.resume import job_key, keep_done, previous_keys
+from rtaudit.scan.resume import NoteId, done_parts, keep_done, previous_keys
 from rtaudit.scan.summary import Summary
 from rtaudit.scan.writers import CsvWriter, JsonlWriter
 
@@ -39,38 +41,95 @@ class ScanRequest:
 
 @dataclass
 class Progress:
-    """Hooks for a progress display: ``start(total)`` once, then ``advance(record)`` per finished note."""
+    """Hooks for a progress display: ``start(total)`` once (the number of files), then ``advance(record)`` per
+    finished note; ``add_total(n)`` when a file turned out to hold ``n + 1`` notes (``n`` may be -1: none left)."""
 
     start: Callable[[int], None] = lambda total: None
     advance: Callable[[dict[str, Any]], None] = lambda record: None
+    add_total: Callable[[int], None] = lambda count: None
 
 
-def _reread_text(job: Job, options: ScanOptions) -> str | None:
-    """The text of a note kept from an earlier run, for the HTML report (ingest only, no checking)."""
-    from rtaudit.ingest import IngestError, read_bytes, read_file_bytes
+class _KeptTexts:
+    """The text of notes kept from an earlier run, for the HTML report (ingest only, no checking). The file read
+    last stays open, so the notes of a multi-note file come from one read of it."""
 
-    if job.file is None:
-        return None
-    try:
-        file = Path(job.file)
-        data = read_file_bytes(file, options.limits)
-        return read_bytes(data, job.path, suffix=file.suffix, base=file.parent, limits=options.limits).text
-    except (IngestError, OSError):
-        return None
+    def __init__(self, jobs: dict[str, Job], options: ScanOptions) -> None:
+        self.jobs, self.options = jobs, options
+        self.path: str | None = None
+        self.parts: dict[str | None, Part] = {}
+
+    def text(self, note: dict[str, Any]) -> str | None:
+        from rtaudit.ingest import IngestError
+
+        if note["path"] != self.path:
+            self.path, self.parts = note["path"], self._open(self.jobs.get(note["path"]))
+        part = self.parts.get(note.get("part"))
+        try:
+            return part.read().text if part is not None else None
+        except (IngestError, OSError):
+            return None
+
+    def _open(self, job: Job | None) -> dict[str | None, Part]:
+        from rtaudit.ingest import IngestError, open_bytes, read_file_bytes
+
+        if job is None or job.file is None:
+            return {}
+        try:
+            file = Path(job.file)
+            data = read_file_bytes(file, self.options.limits)
+            parts = open_bytes(data, job.path, suffix=file.suffix, base=file.parent, limits=self.options.limits)
+        except (IngestError, OSError):
+            return {}
+        return {part.id: part for part in parts}
 
 
-def _plan_resume(request: ScanRequest) -> tuple[set[str], dict[str, Job]]:
-    """The paths whose earlier record still holds, and their jobs (for the HTML report's note text)."""
+@dataclass
+class _ResumePlan:
+    """What an earlier run finished: the notes whose records are kept, the files with nothing left to do, the
+    multi-note files with some notes left (and the notes done), and the jobs of kept notes (for the HTML text)."""
+
+    done: set[NoteId] = field(default_factory=set)
+    finished: set[str] = field(default_factory=set)
+    partly: dict[str, frozenset[str]] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
+
+    def remaining(self, jobs: Iterable[Job]) -> Iterator[Job]:
+        """The jobs still to run, each skipping the notes already done."""
+        for job in jobs:
+            if job.path in self.finished:
+                continue
+            yield replace(job, skip_parts=self.partly[job.path]) if job.path in self.partly else job
+
+
+def _plan_resume(request: ScanRequest) -> _ResumePlan:
     assert request.out is not None
     earlier = previous_keys(request.out, request.format)
-    done: set[str] = set()
-    jobs: dict[str, Job] = {}
+    plan = _ResumePlan()
     for job in request.jobs():
-        if job.path in earlier and earlier[job.path] == job_key(job, request.format):
-            done.add(job.path)
-            if request.html is not None:
-                jobs[job.path] = job
-    return done, jobs
+        parts = done_parts(job, earlier.get(job.path, {}), request.format)
+        if not parts:
+            continue
+        plan.done |= {(job.path, part) for part in parts}
+        if None in parts:
+            plan.finished.add(job.path)
+        else:
+            plan.partly[job.path] = frozenset(p for p in parts if p is not None)
+        if request.html is not None:
+            plan.jobs[job.path] = job
+    return plan
+
+
+def _count(result: dict[str, Any], summary: Summary, report: Any, progress: Progress) -> None:
+    """Add a file's records (one per note) to the summary, the HTML report and the progress display."""
+    briefs = result["briefs"]
+    summary.unlisted_notes += result["unlisted"]
+    if len(briefs) != 1:
+        progress.add_total(len(briefs) - 1)
+    for index, brief in enumerate(briefs):
+        summary.add(brief)
+        if report is not None:
+            report.add(result["records"][index], result["texts"][index])
+        progress.advance(brief)
 
 
 def run_scan(request: ScanRequest, progress: Progress | None = None) -> Summary:
@@ -83,23 +142,23 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> Summary:
         from rtaudit.report.html import HtmlReport
 
         report = HtmlReport(request.html, title=request.html_title, source=request.html_source)
-    done: set[str] = set()
+    plan = _ResumePlan()
     if request.resume and request.out is not None:
-        done, kept_jobs = _plan_resume(request)
+        plan = _plan_resume(request)
+        kept_texts = _KeptTexts(plan.jobs, request.options)
 
         def keep(record: dict[str, Any]) -> None:
             summary.add(record, resumed=True)
             if report is not None:
-                job = kept_jobs.get(record["note"]["path"])
-                report.add(record, _reread_text(job, request.options) if job else None)
+                report.add(record, kept_texts.text(record["note"]))
 
-        keep_done(request.out, request.format, done, keep)
+        keep_done(request.out, request.format, plan.done, keep)
     append = request.resume and request.out is not None
     writer = CsvWriter(request.out, append, request.bom) if request.format == "csv" else JsonlWriter(request.out,
                                                                                                       append)
 
     def remaining() -> Iterator[Job]:
-        return (job for job in request.jobs() if job.path not in done)
+        return plan.remaining(request.jobs())
 
     total = sum(1 for _ in remaining())
     workers = min(request.workers or default_workers(), max(total, 1))
@@ -109,10 +168,7 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> Summary:
             progress.start(total)
             for result in results:
                 writer.write_text(result["out"])
-                summary.add(result["brief"])
-                if report is not None:
-                    report.add(result["record"], result["text"])
-                progress.advance(result["brief"])
+                _count(result, summary, report, progress)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:

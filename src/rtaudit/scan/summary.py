@@ -1,4 +1,5 @@
-"""The end-of-scan summary: notes, codes by verdict, errors by reason, and the exit status."""
+"""The end-of-scan summary: notes (each note of a multi-note file counts), codes by verdict, errors by reason, the
+files that held several notes, and the exit status."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ class Summary:
     no_code: int = 0
     hidden: int = 0
     unlisted: int = 0
+    unlisted_notes: int = 0
+    multi_note_files: set[str] = field(default_factory=set)
+    multi_note_notes: int = 0
     interrupted: bool = False
     seconds: float = 0.0
 
@@ -36,6 +40,9 @@ class Summary:
         self.resumed += resumed
         self.outcomes[record["outcome"]] += 1
         self.formats[record["note"].get("format") or "unknown"] += 1
+        if record["note"].get("part") is not None:
+            self.multi_note_files.add(record["note"]["path"])
+            self.multi_note_notes += 1
         if record.get("error"):
             self.error_reasons[_NUMBER.sub("N", record["error"])] += 1
             return
@@ -70,6 +77,9 @@ class Summary:
         done = f", {self.resumed} kept from the earlier run" if self.resumed else ""
         out = [f"notes: {self.notes} ({self.notes - self.errors} checked, {self.errors} errors{done}){rate}"]
         out.append("codes: " + str(self.codes) + " (" + ", ".join(f"{v} {self.verdicts[v]}" for v in VERDICTS) + ")")
+        if self.multi_note_files:
+            out.append(f"files holding several notes: {len(self.multi_note_files)} ({self.multi_note_notes} of the "
+                       "notes)")
         if self.no_code:
             out.append(f"notes with no billed code (needs_review): {self.no_code}")
         if self.missing:
@@ -82,6 +92,8 @@ class Summary:
             out.append(f"hidden files and folders left out: {self.hidden}")
         if self.unlisted:
             out.append(f"files in the folder not named in the manifest (not scanned): {self.unlisted}")
+        if self.unlisted_notes:
+            out.append(f"notes of multi-note files not named in the manifest (not scanned): {self.unlisted_notes}")
         if self.interrupted:
             out.append("interrupted: the output holds every note finished so far; rerun with --resume to finish")
         return out
@@ -94,4 +106,6 @@ class Summary:
                 "by_code": {k: dict(v) for k, v in sorted(self.by_code.items())},
                 "missing": dict(self.missing.most_common()), "error_reasons": dict(self.error_reasons.most_common()),
                 "formats": dict(self.formats), "hidden": self.hidden, "unlisted": self.unlisted,
+                "unlisted_notes": self.unlisted_notes, "multi_note_files": len(self.multi_note_files),
+                "multi_note_notes": self.multi_note_notes,
                 "interrupted": self.interrupted, "seconds": round(self.seconds, 2)}

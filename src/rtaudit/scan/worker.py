@@ -1,4 +1,5 @@
-"""Check one job in a worker: read the file, hash it, run the checker, return a plain record (never a Doc).
+"""Check one job in a worker: read the file, hash it, run the checker on each of its notes, return plain records
+(never a Doc): one for a single-note file, one per note of an HL7 batch or a FHIR Bundle.
 
 ``start_worker`` is the pool initializer: it loads the pipeline and checklists once per process. A note that runs
 longer than ``ScanOptions.timeout`` seconds, or breaks the engine, becomes an error record, not a lost note.
@@ -11,13 +12,18 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rtaudit.scan.jobs import Job, ScanOptions
+from rtaudit.ingest.parts import Part, describe, label
+from rtaudit.scan.jobs import Charges, Job, ScanOptions
 from rtaudit.scan.records import brief, error_record, result_record, strip_path
 
 _STATE: dict[str, Any] = {}
+#: A record and (for the HTML report) the note's text.
+Outcome = tuple[dict[str, Any], str | None]
 
 
 class NoteTimeout(BaseException):
@@ -58,72 +64,182 @@ def _on_alarm(signum: int, frame: Any) -> None:  # noqa: ARG001
 
 
 def check_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
-    """``check_job`` for a few jobs at once (one round trip to a worker process for several notes)."""
+    """``check_job`` for a few jobs at once (one round trip to a worker process for several files)."""
     return [check_job(job) for job in jobs]
 
 
 def check_job(job: Job) -> dict[str, Any]:
-    """The output for one job: ``{"out": <rendered JSONL line or CSV rows>, "brief": <summary dict>,
-    "record": <the JSON-able record, with --html only>, "text": <the note text, with --html only>}``."""
+    """The output for one file, one record per note (see ``render``)."""
     options: ScanOptions = _STATE["options"]
     if _STATE.get("broken"):
-        return render_result(error_record(job.path, _STATE["broken"], manifest=job.manifest), None, options)
+        return render(refused(job, _STATE["broken"]), options)
     if job.error or job.file is None:
-        return render_result(error_record(job.path, job.error or "no file", manifest=job.manifest), None, options)
+        return render(refused(job, job.error or "no file"), options)
+    outcomes, unlisted = _check(job, options)
+    return render(outcomes, options, unlisted)
+
+
+def refused(job: Job, reason: str, file_sha256: str | None = None, format: str | None = None) -> list[Outcome]:
+    """Error records for a file none of whose notes could be checked: one for the file (its ``PATH`` manifest
+    row, or no manifest) and one per note the manifest names by ``PATH#PART``. A job limited to some notes (a
+    retry, note by note) gets one per note it covers, never one for the whole file."""
+    names = sorted(job.only) if job.only is not None else list(job.parts)
+    records = [error_record(job.path, reason, file_sha256=file_sha256, format=format, manifest=job.manifest)
+               ] if job.every_part and job.only is None else []
+    for name in names:
+        if not job.wants(name):
+            continue
+        charges = job.charges(name)
+        own = charges.error if charges is not None else None
+        why = reason if own in (None, reason) else f"{reason}; {own}"
+        records.append(error_record(job.path, why, part=name, file_sha256=file_sha256, format=format,
+                                    manifest=charges.manifest if charges is not None else None))
+    return [(record, None) for record in records]
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``NoteTimeout`` after ``seconds`` (in the main thread only: signals work nowhere else)."""
     if threading.current_thread() is not threading.main_thread():
-        return _check(job, options)  # signals (the per-note timer) work in the main thread only
+        yield
+        return
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, options.timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return _check(job, options)
-    except NoteTimeout:
-        reason = f"took longer than {options.timeout:g} s; skipped (raise --timeout to allow more)"
-        return render_result(error_record(job.path, reason, manifest=job.manifest), None, options)
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
-def _check(job: Job, options: ScanOptions) -> dict[str, Any]:
-    from rtaudit.api import check_note
-    from rtaudit.ingest import IngestError, read_bytes, read_file_bytes, sniff
+def _timeout_reason(options: ScanOptions) -> str:
+    return f"took longer than {options.timeout:g} s; skipped (raise --timeout to allow more)"
+
+
+def _internal_error(exc: Exception) -> str:
+    return f"internal error ({type(exc).__name__}) while checking this note; please report it"
+
+
+def _check(job: Job, options: ScanOptions) -> tuple[list[Outcome], int]:
+    """Read the file once, then check each of its notes the job covers (each under its own time limit).
+
+    Returns the records (with the note text) and how many notes the manifest does not name (not checked).
+    """
+    from rtaudit.ingest import IngestError, open_bytes, read_file_bytes, sniff
 
     assert job.file is not None
     file = Path(job.file)
     digest: str | None = None
     detected: str | None = None
     try:
-        data = read_file_bytes(file, options.limits)
-        digest = hashlib.sha256(data).hexdigest()
-        detected = _format_of(data, file.suffix, sniff)
-        note = read_bytes(data, job.path, suffix=file.suffix, base=file.parent, limits=options.limits)
-        detected = note.format
-        report = check_note(note.text, job.codes, job.claim_codes, path=job.path, format=note.format,
-                            encoding=note.encoding, checklists=_STATE["checklists"])
+        with _time_limit(options.timeout):
+            data = read_file_bytes(file, options.limits)
+            digest = hashlib.sha256(data).hexdigest()
+            detected = _format_of(data, file.suffix, sniff)
+            parts = open_bytes(data, job.path, suffix=file.suffix, base=file.parent, limits=options.limits)
+    except NoteTimeout:
+        reason = _timeout_reason(options)
     except IngestError as exc:
         reason = strip_path(str(exc), job.path, str(file))
-        record = error_record(job.path, reason, file_sha256=digest, format=detected, manifest=job.manifest)
-        return render_result(record, None, options)
-    except (NoteTimeout, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # noqa: BLE001 - one broken note must not stop the scan; the message may quote text
-        reason = f"internal error ({type(exc).__name__}) while checking this note; please report it"
-        record = error_record(job.path, reason, file_sha256=digest, format=detected, manifest=job.manifest)
-        return render_result(record, None, options)
-    return render_result(result_record(report.model_dump(mode="json"), digest, job.manifest), note.text, options)
+    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the scan; the message may quote text
+        reason = _internal_error(exc)
+    else:
+        return _FileRead(job, str(file), digest, detected).check_all(parts, options)
+    return refused(job, reason, digest, detected), 0
 
 
-def render_result(record: dict[str, Any], text: str | None, options: ScanOptions) -> dict[str, Any]:
-    """Plain values only: the rendered output, a brief for the summary, and (for the HTML report) the full record
-    and the note text."""
+class _FileRead:
+    """A file read for a job: checks its notes one by one into records."""
+
+    def __init__(self, job: Job, file: str, digest: str | None, detected: str | None) -> None:
+        self.job, self.file, self.digest, self.detected = job, file, digest, detected
+
+    def check_all(self, parts: list[Part], options: ScanOptions) -> tuple[list[Outcome], int]:
+        """Every note the job covers, then the named notes the file lacks; and the count of unnamed notes."""
+        outcomes: list[Outcome] = []
+        unlisted = 0
+        for part in parts:
+            if not self.job.wants(part.id):
+                continue
+            charges = self.job.charges(part.id)
+            if charges is None:
+                unlisted += 1
+            else:
+                outcomes.append(self.check(part, charges, options))
+        return outcomes + self.missing([part.id for part in parts]), unlisted
+
+    def error(self, part: str | None, reason: str, manifest: dict[str, Any] | None,
+              format: str | None = None) -> Outcome:
+        return error_record(self.job.path, reason, part=part, file_sha256=self.digest,
+                            format=format or self.detected, manifest=manifest), None
+
+    def check(self, part: Part, charges: Charges, options: ScanOptions) -> Outcome:
+        """One note: read it, check it against ``charges``; any problem is an error record for this note."""
+        from rtaudit.api import check_note
+        from rtaudit.ingest import IngestError
+
+        if charges.error:
+            return self.error(part.id, charges.error, charges.manifest)
+        fmt = None
+        try:
+            with _time_limit(options.timeout):
+                note = part.read()
+                fmt = note.format
+                report = check_note(note.text, charges.codes, charges.claim_codes, path=self.job.path,
+                                    part=part.id, format=note.format, encoding=note.encoding,
+                                    checklists=_STATE["checklists"])
+        except NoteTimeout:
+            return self.error(part.id, _timeout_reason(options), charges.manifest, fmt)
+        except IngestError as exc:
+            reason = strip_path(str(exc), label(self.job.path, part.id), self.job.path, self.file)
+            return self.error(part.id, reason, charges.manifest)
+        except Exception as exc:  # noqa: BLE001 - one broken note must not stop the scan; the message may quote text
+            return self.error(part.id, _internal_error(exc), charges.manifest, fmt)
+        return result_record(report.model_dump(mode="json"), self.digest, charges.manifest), note.text
+
+    def missing(self, ids: list[str | None]) -> list[Outcome]:
+        """Error records for the notes the manifest names by ``PATH#PART`` that are not in the file."""
+        held = "it holds a single note" if ids == [None] else f"its notes: {describe(ids)}"
+        return [self.error(name, f"no note '{name}' in this file, though the manifest names it ({held})",
+                           charges.manifest)
+                for name, charges in self.job.parts.items() if name not in ids and self.job.wants(name)]
+
+
+def list_parts(job: Job) -> tuple[list[str], int]:
+    """The notes of a multi-note file this job would check (named but missing ones too), and how many it would
+    leave out as not named in the manifest; ``([], 0)`` for a single-note or unreadable file. The pool asks this
+    after a file killed its worker, to try its notes one at a time."""
+    from rtaudit.ingest import IngestError, open_bytes, read_file_bytes
+
+    if job.error or job.file is None:
+        return [], 0
+    file = Path(job.file)
+    try:
+        data = read_file_bytes(file, _STATE["options"].limits)
+        ids = [p.id for p in open_bytes(data, job.path, suffix=file.suffix, base=file.parent,
+                                        limits=_STATE["options"].limits)]
+    except IngestError:
+        return [], 0
+    if ids == [None]:
+        return [], 0
+    named = [n for n in ids if n is not None and job.wants(n) and job.charges(n) is not None]
+    missing = [n for n in job.parts if n not in ids and job.wants(n)]
+    unlisted = sum(1 for n in ids if n is not None and job.wants(n) and job.charges(n) is None)
+    return named + missing, unlisted
+
+
+def render(outcomes: list[Outcome], options: ScanOptions, unlisted: int = 0) -> dict[str, Any]:
+    """Plain values only: ``out``, the rendered output of every record (JSONL lines or CSV rows), written whole;
+    ``briefs`` for the summary; with --html, the full ``records`` and the note ``texts``; ``unlisted``, the notes
+    of the file the manifest does not name."""
     from rtaudit.scan.writers import CsvWriter, JsonlWriter
 
     writer = CsvWriter if options.output == "csv" else JsonlWriter
     full = options.include_text
-    return {"out": writer.render(record), "brief": brief(record), "record": record if full else None,
-            "text": text if full else None}
-
-
+    return {"out": "".join(writer.render(record) for record, _ in outcomes),
+            "briefs": [brief(record) for record, _ in outcomes],
+            "records": [record for record, _ in outcomes] if full else None,
+            "texts": [text for _, text in outcomes] if full else None, "unlisted": unlisted}
 def _format_of(data: bytes, suffix: str, sniff: Any) -> str | None:
     try:
         return sniff(data, suffix)

@@ -1,7 +1,8 @@
 """Streaming output: one JSON line, or the CSV rows of one note, written whole and flushed as each note finishes.
 
 An interrupted run therefore leaves a file whose every complete line is a whole record; ``resume`` trims a torn
-last line. CSV is one row per (note, code), quoted for spreadsheets, optionally with a UTF-8 BOM for Excel.
+last line. CSV is one row per (note, code), quoted for spreadsheets, optionally with a UTF-8 BOM for Excel; the
+``part`` column names the note inside a multi-note file (empty otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 import pydantic_core
 
 CSV_COLUMNS = ("path", "code", "verdict", "supported_code", "missing", "query", "reasons", "error", "outcome",
-               "format", "file_sha256")
+               "format", "file_sha256", "part")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
@@ -96,8 +97,8 @@ def _cell(value: Any) -> str:
 def csv_rows(record: dict[str, Any]) -> list[list[str]]:
     """The rows of one record: a row per billed code, or a single row when there is none (or an error)."""
     note = record["note"]
-    common = {"path": note["path"], "error": record.get("error"), "outcome": record["outcome"],
-              "format": note.get("format"), "file_sha256": note.get("file_sha256")}
+    common = {"path": note["path"], "part": note.get("part"), "error": record.get("error"),
+              "outcome": record["outcome"], "format": note.get("format"), "file_sha256": note.get("file_sha256")}
     rows = []
     for code in record["codes"]:
         rows.append(common | {k: code.get(k) for k in ("code", "verdict", "supported_code", "missing", "query",
