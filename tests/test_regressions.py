@@ -153,3 +153,58 @@ def test_section_header_with_irregular_spacing_is_still_a_history_section(status
     text = ("Past  medical   history:  left breast cancer, tangential fields to 50 Gy.\n\n"
             "SIMULATION:\nCT simulation performed supine on a breast board.\n")
     assert status_of(text, "tangential_ports") == "historical"
+
+
+def test_charge_line_describing_the_code_is_not_documentation_of_a_simulation():
+    text = ("ASSESSMENT AND PLAN:\n - CT simulation scheduled 04/18/2025: supine, Vac-Lok lower body, IV contrast\n"
+            " - Consent signed today\n\nCharges: 99205-25; 77290 (complex simulation)\n\n"
+            "Electronically signed by Marcus Demo, MD 04/11/2025 17:55\n")
+    report = check_note(text, ["77290"])
+    assert report.codes[0].verdict == "unsupported"
+    assert report.elements["simulation_performed"].status == "hypothetical"
+    assert report.elements["contrast"].status == "hypothetical"
+
+
+def test_date_of_service_on_a_charge_line_still_dates_the_service(status_of):
+    text = "Plan adjustment: none required.\nCharges: 77331 (DOS 04/28/2025)\n"
+    assert status_of(text, "date_of_service") == "present"
+
+
+def test_charges_block_header_ends_at_the_blank_line_before_the_signature(status_of):
+    text = "CHARGES\n77290 complex simulation\n\nElectronically signed by Ingrid Mockford, MD 04/09/2025 12:10\n"
+    assert status_of(text, "physician_signature") == "present"
+    assert status_of(text, "simulation_performed") is None or status_of(text, "simulation_performed") == "absent"
+
+
+def test_addendum_header_with_a_time_corrects_the_body(status_of):
+    text = ("Simulation: CT simulation performed. IV contrast administered.\n\n"
+            "ADDENDUM  04/10/2025 09:05\nCorrection to the note above: IV contrast was NOT given at this simulation. "
+            "The scan was non-contrast.\n")
+    assert status_of(text, "contrast") == "negated"
+    assert status_of(text, "simulation_performed") == "present"
+
+
+def test_dotted_leader_field_with_none_is_a_negative_value_not_a_header(status_of):
+    text = "Marks .......... (x) Tattoos x3\nContrast ....... None\n4DCT ........... N/A\nPorts .......... AP/PA\n"
+    assert status_of(text, "contrast") == "negated"
+    assert status_of(text, "respiratory_motion_assessment") == "negated"
+
+
+def test_failed_4dct_attempt_cancels_the_belt_and_phases_it_used(status_of):
+    text = ("We attempted a four dimensional CT with the Anzai belt, however his breathing was very irregular, the "
+            "phase sorted images showed severe artifact, and the 4D data set is not usable for planning.\n")
+    assert status_of(text, "respiratory_motion_assessment") == "negated"
+
+
+def test_device_used_after_a_failed_attempt_is_still_present(status_of):
+    text = "A thermoplastic mask was attempted but not tolerated; a Vac-Lok bag was used instead.\n"
+    assert status_of(text, "immobilization") == "present"
+
+
+def test_arc_therapy_considered_and_not_pursued_is_negated(status_of):
+    assert status_of("Beam arrangement: four-field box. VMAT was considered and not pursued.\n",
+                     "rotation_arc") == "negated"
+
+
+def test_date_and_time_measured_is_a_date_of_service(status_of):
+    assert status_of("Date/time measured: 04/28/2025 08:15 (fraction 1)\n", "date_of_service") == "present"

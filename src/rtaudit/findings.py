@@ -75,6 +75,34 @@ def _in_header(mention: dict[str, Any]) -> bool:
     return section.get("start", -1) <= mention["start"] < section.get("header_end", -1)
 
 
+_ATTEMPT_RULES = frozenset({"neg/attempt-only", "neg/attempted-failed"})
+_FAILURE_RULES = frozenset({"neg/attempted-failed", "neg/not-usable"})
+
+
+def _rule_of(mention: dict[str, Any]) -> str:
+    return (mention.get("trigger") or {}).get("rule", "")
+
+
+def _without_failed_attempts(mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop affirmed mentions that sit inside a failed attempt told in one sentence: from the attempt to the failure
+    ("We attempted a 4DCT with the Anzai belt, ... the phase-sorted images ..., and the 4D data set is not usable"),
+    the belt and the phases were part of what failed. Mentions after the failure ("mask not tolerated; Vac-Lok
+    used instead") or before the attempt are kept."""
+    spans = []
+    by_sentence: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for m in mentions:
+        if m.get("sentence") and m["status"] == "negated":
+            by_sentence[(m["sentence"]["start"], m["sentence"]["end"])].append(m)
+    for inside in by_sentence.values():
+        attempts = [m["trigger"]["start"] for m in inside if _rule_of(m) in _ATTEMPT_RULES]
+        failures = [m["trigger"]["end"] for m in inside if _rule_of(m) in _FAILURE_RULES]
+        if attempts and failures and min(attempts) < max(failures):
+            spans.append((min(attempts), max(failures)))
+    if not spans:
+        return mentions
+    return [m for m in mentions if m["status"] != "present" or not any(a < m["start"] < f for a, f in spans)]
+
+
 def _summary_status(mentions: list[dict[str, Any]]) -> dict[str, Any]:
     """The deciding mention among several of one element.
 
@@ -83,6 +111,7 @@ def _summary_status(mentions: list[dict[str, Any]]) -> dict[str, Any]:
     a plan for later never cancels this course); with none affirmed, negated beats hypothetical beats historical,
     and among equals the latest word wins.
     """
+    mentions = _without_failed_attempts(mentions) or mentions
     addenda = [m for m in mentions if _in_addendum(m)]
     body = addenda or [m for m in mentions if not _in_header(m)] or mentions
     present = [m for m in body if m["status"] == "present"]

@@ -15,6 +15,7 @@ from rtaudit.nlp.layout import Section
 from rtaudit.nlp.patterns import ContextRule
 from rtaudit.nlp.regexset import RegexSet, TextIndex, preload_keys, tolerant_spaces, word_start_keys
 
+_DATED_BY_CHARGE_LINES = frozenset({"date_of_service"})  # "Charges: 77331 (DOS 04/28/2025)" dates it
 _BOX = re.compile(r"\[\s*[xX✓✔■*]\s*\]|\[\s*\]|[☐☒☑✅]|\(\s*[xX✓✔]\s*\)|\(\s*\)")
 _CHECKED = re.compile(r"[xX✓✔■*☒☑✅]")
 _KEY = re.compile(r"^[ \t]*[^\s:][^\n:.;,]{0,60}?(?::|\.{3,}|\s-\s)")
@@ -249,7 +250,7 @@ class ContextEngine:
                        section: Section | None, triggers: list[Trigger], terminators: list[tuple[int, str]],
                        label: str | None = None) -> Assertion:
         """The status of the mention ``text[start:end]`` that lies in ``unit``."""
-        if section is not None and section.kind == "ignore":
+        if section is not None and section.kind == "ignore" and label not in _DATED_BY_CHARGE_LINES:
             return Assertion("absent", cue="section")
         form = self.template_form(text, start, end, unit, triggers, label)
         if form is not None:

@@ -20,9 +20,10 @@ _BOX_START = re.compile(r"^\s*(?:\[[ xX✓✔]?\]|[☐☒☑]|\( ?[xX]? ?\))")
 _TABLE_ROW = re.compile(r"\|.*\||\t.*\t|\S {3,}\S.* {3,}\S")
 _HEADER_COLON = re.compile(r"[ \t]*(?::|\.{3,}|-{1,2}\s|—\s)")
 _DECORATION = re.compile(r"^[\s=*#_~-]+|[\s=*#_~:-]+$")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\.\.)[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")  # not a "...." leader
 _NOT_LETTER = re.compile(r"[^A-Za-z]")
 _TWO_DIGITS = re.compile(r"\d{2}")
+_LEADER_VALUE = re.compile(r"\.{3,}\s*\S")
 _ABBREVIATION_BEFORE = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|Drs|vs|approx|St|No|Fig|e\.g|i\.e|a\.m|p\.m|M\.D|D\.O|Ph\.D|[A-Z])\.)$"
 )
@@ -74,8 +75,8 @@ class SectionMatcher:
         if len(core) > 90 or core.upper() != core:
             return None
         if len(_NOT_LETTER.sub("", core)) >= 4 and not _TWO_DIGITS.search(core):
-            if ":" in core and core.index(":") < len(core) - 1:
-                return None
+            if ":" in core and core.index(":") < len(core) - 1 or _LEADER_VALUE.search(core):
+                return None  # "KEY: value" or "KEY ...... value" is a field, not a header
             return core.rstrip(":").strip(), "current", len(line.rstrip("\n")), False
         return None
 
@@ -104,8 +105,9 @@ def _split_prose(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def analyse_layout(text: str, sections: SectionMatcher) -> Layout:
     """Split a note into sections and sentence units.
 
-    A header alone on its line governs the text up to the next such header; a header with text after it on the
-    same line (``HPI: ...``) governs only that unit, and the section around it goes on afterwards.
+    A header alone on its line governs the text up to the next such header (a header of kind ``ignore``, such as
+    "CHARGES", only up to the next blank line); a header with text after it on the same line (``HPI: ...``) governs
+    only that unit, and the section around it goes on afterwards.
     """
     found: list[list] = []  # [name, kind, start, end, header_end]
     blocks: list[list[int]] = []  # line groups that form one unit before prose splitting
@@ -121,6 +123,8 @@ def analyse_layout(text: str, sections: SectionMatcher) -> Layout:
         content_end = line_start + len(line.rstrip("\n\r"))
         if not line.strip():
             previous_line = ""
+            if open_block_header is not None and open_block_header[1] == "ignore":
+                open_block_header = None  # a billing or level block ends at the blank line (a signature may follow)
             continue
         header = sections.match(line)
         starts_unit = (
@@ -139,7 +143,7 @@ def analyse_layout(text: str, sections: SectionMatcher) -> Layout:
             entry = [name, kind, line_start, content_end, line_start + header_length]
             found.append(entry)
             if inline:
-                inline_header = entry
+                inline_header = entry if kind != "ignore" else None  # "Charges: 77290" covers its own line only
             else:
                 if open_block_header is not None:
                     open_block_header[3] = line_start
