@@ -208,3 +208,35 @@ def test_arc_therapy_considered_and_not_pursued_is_negated(status_of):
 
 def test_date_and_time_measured_is_a_date_of_service(status_of):
     assert status_of("Date/time measured: 04/28/2025 08:15 (fraction 1)\n", "date_of_service") == "present"
+
+
+PHYSICS_CONSULT = (
+    "SPECIAL MEDICAL PHYSICS CONSULTATION\nDate of service: 04/29/2025\n"
+    "Dr. Demo requested registration of the post-operative MRI to the planning CT for IMRT planning.\n"
+    "Physics report: deformable registration performed and checked; agreement within 1.5 mm. Report attached.\n"
+    "Signed: Lena Sampleman, PhD, DABR 04/29/2025 09:12\n")
+
+
+def test_physics_consult_billed_with_imrt_planning_is_bundled_not_supported():
+    alone = check_note(PHYSICS_CONSULT, ["77370"])
+    assert alone.codes[0].verdict == "supported"
+    bundled = check_note(PHYSICS_CONSULT, ["77370"], ["77301", "77338"])
+    assert bundled.codes[0].verdict == "unsupported" and bundled.codes[0].supported_code is None
+    assert "inside 77301" in bundled.codes[0].reasons[-1]
+    assert [(f.rule, f.codes) for f in bundled.claim_findings] == [("imrt-planning-bundle", ["77370", "77301"])]
+
+
+def test_bundling_is_left_to_the_caller_that_applies_dated_claim_rules():
+    report = check_note(PHYSICS_CONSULT, ["77370"], ["77301"], bundling=False)
+    assert report.codes[0].verdict == "supported" and report.claim_findings == []
+
+
+def test_first_person_request_is_a_physician_request(status_of):
+    text = "REQUEST\nI request that total skin electron beam therapy be carried out as a special procedure.\n"
+    assert status_of(text, "physician_request") == "present"
+
+
+def test_standing_treatment_positions_document_patient_position(status_of):
+    text = ("Six patient positions (anterior, posterior and four oblique standing positions); "
+            "patient stood at the stand.\n")
+    assert status_of(text, "patient_position") == "present"

@@ -74,7 +74,8 @@ class ClaimChecker:
                 with NLP_LOCK:
                     reports[note_id] = check_note(note.text, codes, all_codes, format=note.format,
                                                   encoding=note.encoding, checklists=self.checklists,
-                                                  quote_words=False)  # decisions and audit rows carry no PHI
+                                                  quote_words=False,  # decisions and audit rows carry no PHI
+                                                  bundling=False)  # the claim rules below bundle, with dates
         return reports
 
     def _findings(self, claim: Claim, reports: dict[str, Report]) -> list[RuleFinding]:

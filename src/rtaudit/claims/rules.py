@@ -243,6 +243,17 @@ class BundleRule(RuleBase):
         return found
 
 
+    def inside_primary(self, codes: list[str]) -> dict[str, str]:
+        """For codes billed together with no dates, payer or modifiers (one note's claim context): each code that
+        falls inside a primary also on the list, with that primary (the default window: the whole course)."""
+        window = self.default_window
+        bundled = set(window.codes if window.codes is not None else self.bundled) | set(window.extra_codes)
+        primary = next((code for code in codes if code in self.primaries), None)
+        if primary is None:
+            return {}
+        return {code: primary for code in codes if code in bundled and code not in self.primaries}
+
+
 class OnePerDateRule(RuleBase):
     """One of ``codes`` per date of service; another needs an exception modifier and a documented reason."""
 
