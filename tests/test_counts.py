@@ -23,6 +23,9 @@ def _best(counts):
     ("Number of treatment areas: 2", 2),
     ("a single site (whole brain)", 1),
     ("Site 1: L-spine\nSite 2: right femur\nSite 3: skull", 3),
+    ("Treatment area(s) ....... 1 - sacrum / presacral mass", 1),  # dotted-leader field
+    ("Treatment areas  1  (T4-T9; one field encompasses the lesions)", 1),  # two spaces for a separator
+    ("Beam arrangement:  four-field box (gantry 0/90/180/270), single treatment\narea.", 1),  # a wrapped line
 ])
 def test_area_counts(text, value):
     assert _best(find_area_counts(text)) == value
@@ -48,6 +51,7 @@ def test_disease_sites_are_not_treatment_areas():
     ("Opposed lateral whole-brain fields, 6 MV", 2),
     ("Medial and lateral tangential fields matched at a single isocenter to an anterior oblique SCV field", 3),
     ("Opposed lateral cranial fields matched to a single PA spine field, 6 MV", 3),
+    ("Fields (3 total) ........ RAO, LAO and PA", 3),
 ])
 def test_port_counts(text, value):
     assert _best(find_port_counts(text)) == value
@@ -97,3 +101,12 @@ def test_level_claim_of_several_areas_does_not_hide_the_beam_pair(findings_of):
     findings = findings_of(text)
     assert findings["port_count"].value == 2
     assert findings["treatment_area_count"].value == 1
+
+
+def test_opposed_pair_plus_boost_keeps_its_total_under_its_own_rule():
+    text = ("Fields (3 total) ........ AP and PA (parallel-opposed) to 20 Gy in 5 fx,\n"
+            "                          then a reduced PA field boost, 8 Gy in 2 fx\nPrescription ..... 28 Gy\n")
+    stated = [c for c in find_port_counts(text) if c.rank == 0]
+    assert [(c.value, c.rule) for c in stated] == [(3, "port_count/opposed-pair-and-boost")]
+    converging = "Fields (3 total) ........ RAO, LAO and PA, then a PA boost\n"
+    assert [c.rule for c in find_port_counts(converging) if c.rank == 0] == ["port_count/stated"]

@@ -204,3 +204,13 @@ def test_every_verdict_carries_reasons_and_its_checklist():
         result = _verdict(code, {})
         assert result.reasons and result.checklist and result.checklist.sources
         assert result.verdict == "unsupported" and result.query
+
+
+def test_opposed_pair_plus_boost_is_not_three_converging_ports():
+    spec = {"treatment_intent": "present", "prescription": "present", "physician_signature": "present",
+            "port_count": 3, "treatment_area_count": 1, "parallel_opposed": "present"}
+    assert _verdict("77262", spec).verdict == "supported"
+    findings = _findings(spec)
+    findings["port_count"].evidence[0].rule = "port_count/opposed-pair-and-boost"
+    result = evaluate(["77262"], findings, load_checklists(), [])[0]
+    assert result.verdict == "downcode" and result.supported_code == "77261"

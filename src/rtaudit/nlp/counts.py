@@ -20,9 +20,9 @@ NUMBER_WORDS = {
 _NUMBER = r"(?:\d{1,2}|" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + ")"
 _PAREN_DIGIT = r"(?:\s*\(\d{1,2}\))?"
 
-_AREA_NOUN = r"(?:treatment |tx |anatomic(?:al)? |target |separate |distinct |discrete |individual |different |" \
-    r"radiation |RT |)(?:separate |distinct |treatment |tx )?(?:areas?|sites?|regions?|" \
-    r"isocenters? for separate (?:areas|sites))"
+_AREA_NOUN = (r"(?:treatment |tx |anatomic(?:al)? |target |separate |distinct |discrete |individual |different |"
+              r"radiation |RT |)(?:separate |distinct |treatment |tx )?(?:areas?|sites?|regions?|"
+              r"isocenters? for separate (?:areas|sites))").replace(" ", r"(?:[ \t]*\n)?[ \t]*")  # a wrapped line
 _AREA_EXPLICIT = re.compile(
     rf"(?<![\w.])(?P<n>{_NUMBER}){_PAREN_DIGIT}[\s-]+{_AREA_NOUN}\b(?!\s+of\s+(?:disease|metasta|involvement))",
     re.IGNORECASE,
@@ -32,8 +32,8 @@ _AREA_PAREN = re.compile(rf"\((?P<n>{_NUMBER})\s*(?:(?:treatment\s+)?(?:areas?|s
 _MEASUREMENT = re.compile(r"\b(?:TLDs?|OSLDs?|diodes?|MOSFETs?|dosimet\w*|dosimeters?|measure\w*|readings?|nanoDots?|"
                           r"films?|chambers?|points?)\b", re.IGNORECASE)
 _AREA_KEY = re.compile(
-    r"^[ \t]*(?:number of |no\.? of |# of |#)?(?:treatment |tx |target |anatomic |)(?:areas?|sites?)"
-    r"(?: [a-z]+){0,3}?(?: \(\w+\))?[ \t]*[:=][ \t]*(?P<value>[^\n]*)",
+    r"^[ \t]*(?:number of |no\.? of |# of |#)?(?:treatment |tx |target |anatomic |)(?:areas?|sites?)(?:\(s\))?"
+    r"(?: [a-z]+){0,3}?(?: \(\w+\))?(?:[ \t]*[:=]|[ \t]*\.{3,}|[ \t]{2,}(?=\d))[ \t]*(?P<value>[^\n]*)",
     re.IGNORECASE | re.MULTILINE,
 )
 _AREA_LIST_HEADER = re.compile(
@@ -51,8 +51,11 @@ _PORT_EXPLICIT = re.compile(
     re.IGNORECASE,
 )
 _PORT_BOX = re.compile(rf"(?<![\w.])(?P<n>{_NUMBER})[\s-]*field[\s-]+box\b", re.IGNORECASE)
+_PORT_TOTAL = re.compile(r"\b(?:fields|beams|ports)[ \t]*\((?P<n>\d{1,2})(?:[ \t]+(?:total|in total|fields|beams))?\)",
+                         re.IGNORECASE)  # "Fields (3 total): AP and PA, then a PA boost"
 _PORT_KEY = re.compile(
-    r"^[ \t]*(?:fields?|beams?|ports?|beam arrangement|field arrangement|portals?)[ \t]*[:=][ \t]*(?P<value>[^\n]*)",
+    r"^[ \t]*(?:fields?|beams?|ports?|beam arrangement|field arrangement|portals?)(?:[ \t]*[:=]|[ \t]*\.{3,})"
+    r"[ \t]*(?P<value>[^\n]*)",
     re.IGNORECASE | re.MULTILINE,
 )
 _DIRECTION = re.compile(
@@ -157,13 +160,38 @@ def find_area_counts(text: str) -> list[CountMention]:
     return found
 
 
+_BEAM_DIRECTION = re.compile(
+    r"\b(?:AP|PA|anterior|posterior|R ?LAT|L ?LAT|RL|LL|(?:right|left)[ -]lateral|laterals?|RAO|LAO|RPO|LPO|"
+    r"obliques?|tangen\w*|vertex|SCV|supraclavicular|en face|medial|arcs?)\b", re.IGNORECASE)
+_ONE_AXIS = ({"ap", "pa", "anterior", "posterior"},
+             {"r lat", "l lat", "rlat", "llat", "rl", "ll", "right lateral", "left lateral", "right-lateral",
+              "left-lateral", "lateral", "laterals"})
+_FIELD_TEXT_END = re.compile(r"\n(?=\s*\n|\S)")  # a blank line or a line that is not indented (the next field)
+
+
+def _opposed_pair_and_boost(text: str, start: int) -> bool:
+    """Whether the arrangement described after a stated total is an opposed pair plus a boost on the same axis
+    ("Fields (3 total): AP and PA ..., then a reduced PA field boost"). The count keeps its value; the rule id
+    lets a checklist say that such ports do not converge (``not_from`` in 77285 and 77262)."""
+    end = _FIELD_TEXT_END.search(text, start)
+    described = text[start:end.start() if end else min(len(text), start + 300)][:300]
+    if not re.search(r"\bboost", described, re.IGNORECASE):
+        return False
+    directions = {d.lower() for d in _BEAM_DIRECTION.findall(described)}
+    return bool(directions) and any(directions <= axis for axis in _ONE_AXIS)
+
+
 def find_port_counts(text: str) -> list[CountMention]:
     """Port counts: stated numbers, ``N-field box``, ``Fields:`` lists of beam directions, AP/PA-style pairs."""
     found: list[CountMention] = []
-    for match in list(_word_matches(text, "port")) + list(_word_matches(text, "port-box")):
+    for match in [*_word_matches(text, "port"), *_word_matches(text, "port-box"), *_word_matches(text, "port-total")]:
         value = _number(match.group("n"))
         if value and not any(m.start <= match.start() < m.end for m in found):
-            found.append(CountMention("port_count", match.start(), match.end(), value, 0, "port_count/stated"))
+            if value >= 3 and _opposed_pair_and_boost(text, match.end()):
+                found.append(CountMention("port_count", match.start(), match.end(), value, 0,
+                                          "port_count/opposed-pair-and-boost"))
+            else:
+                found.append(CountMention("port_count", match.start(), match.end(), value, 0, "port_count/stated"))
     for match in _PORT_KEY.finditer(text):
         value = match.group("value")
         if _PORT_EXPLICIT.search(value) or _PORT_BOX.search(value):
@@ -189,7 +217,8 @@ def find_port_counts(text: str) -> list[CountMention]:
 
 _WORD_RULES = RegexSet(
     [(_AREA_EXPLICIT.pattern, "area"), (_NUMBERED_SITE.pattern, "numbered-site"), (_PORT_EXPLICIT.pattern, "port"),
-     (_PORT_BOX.pattern, "port-box")] + [(pattern.pattern, rule) for pattern, _, rule in _PORT_PAIRS]
+     (_PORT_BOX.pattern, "port-box"), (_PORT_TOTAL.pattern, "port-total")]
+    + [(pattern.pattern, rule) for pattern, _, rule in _PORT_PAIRS]
 )
 
 

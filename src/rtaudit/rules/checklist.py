@@ -59,7 +59,8 @@ class Requirement(BaseModel):
 
 
 class Criterion(BaseModel):
-    """One level criterion: an element present, or a count within bounds."""
+    """One level criterion: an element present, or a count within bounds. ``not_from`` lists element-rule ids
+    whose evidence does not meet it (a port count of an opposed pair plus a boost is not "converging ports")."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -67,6 +68,7 @@ class Criterion(BaseModel):
     min: int | None = None
     max: int | None = None
     label: str | None = None
+    not_from: list[str] = Field(default_factory=list)
 
     @field_validator("element")
     @classmethod

@@ -77,6 +77,9 @@ def _requirement_met(findings: Findings, requirement: Requirement) -> bool:
 def _criterion_met(findings: Findings, criterion: Criterion) -> bool:
     if not _present(findings, criterion.element):
         return False
+    if criterion.not_from and findings[criterion.element].evidence and \
+            findings[criterion.element].evidence[0].rule in criterion.not_from:
+        return False  # e.g. three ports that are an opposed pair plus a boost do not converge
     if criterion.element in COUNT_ELEMENTS:
         value = findings[criterion.element].value
         if not isinstance(value, int):
