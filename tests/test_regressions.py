@@ -240,3 +240,14 @@ def test_standing_treatment_positions_document_patient_position(status_of):
     text = ("Six patient positions (anterior, posterior and four oblique standing positions); "
             "patient stood at the stand.\n")
     assert status_of(text, "patient_position") == "present"
+
+
+def test_encounter_field_with_a_date_is_a_date_of_service(status_of):
+    assert status_of("Name: TESTPATIENT, BRAVO    Encounter: 04/03/2025\n", "date_of_service") == "present"
+
+
+def test_wrapped_prose_line_opening_with_a_dated_finding_stays_in_its_section(status_of):
+    text = ("HPI: 47 y/o with cervical carcinoma, FIGO IIB. MRI pelvis\n04/02/2025: 4.6 cm cervical mass. "
+            "CT chest/abdomen/pelvis\nwith contrast 04/04/2025: new supraclavicular node.\n\n"
+            "PLAN:\nCT simulation scheduled next week.\n")
+    assert status_of(text, "contrast") == "historical"

@@ -24,6 +24,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\.\.)[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9]
 _NOT_LETTER = re.compile(r"[^A-Za-z]")
 _TWO_DIGITS = re.compile(r"\d{2}")
 _LEADER_VALUE = re.compile(r"\.{3,}\s*\S")
+_DATE_KEY = re.compile(r"^\s*[^:\n]{0,40}?(?<![\d/.\-])\d{1,4}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?\s*:")
 _ABBREVIATION_BEFORE = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|Drs|vs|approx|St|No|Fig|e\.g|i\.e|a\.m|p\.m|M\.D|D\.O|Ph\.D|[A-Z])\.)$"
 )
@@ -89,6 +90,13 @@ class Layout:
     units: list[tuple[int, int]]
 
 
+def _wrapped_date(line: str, previous_line: str) -> bool:
+    """A line whose colon follows a date ("04/02/2025: 4.6 cm mass", "with contrast 04/04/2025: new node") right
+    after a line that does not end a sentence is the prose wrapping on, not a new field."""
+    return bool(_DATE_KEY.match(line)) and bool(previous_line.strip()) and \
+        not previous_line.rstrip().endswith((".", ":", "?", "!", ";"))
+
+
 def _split_prose(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     cursor = start
@@ -132,7 +140,7 @@ def analyse_layout(text: str, sections: SectionMatcher) -> Layout:
             or header is not None
             or previous_line.rstrip().endswith((".", ":", "?", "!", ";"))
             or bool(_BULLET.match(line))
-            or bool(_KEY_VALUE.match(line))
+            or (bool(_KEY_VALUE.match(line)) and not _wrapped_date(line, previous_line))
             or bool(_TABLE_ROW.search(line))
             or (bool(_BOX_START.match(line)) and not _BOX_START.search(previous_line))
         )
