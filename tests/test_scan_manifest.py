@@ -124,6 +124,20 @@ def test_scan_with_manifest_end_to_end(export, tmp_path):
     assert "not named in the manifest (not scanned): 1" in result.output
 
 
+def test_label_files_beside_listed_notes_are_counted_apart_from_forgotten_notes(export, tmp_path):
+    notes = export / "notes"
+    (notes / "sim_0304.json").write_text('{"note_id": "sim_0304"}')  # a gold label beside its note
+    (notes / "forgotten.txt").write_text(COMPLEX_SIM)
+    manifest = _manifest(export, "note,codes\nnotes/sim_0304.txt,77290\n")
+    result = runner.invoke(app, ["scan", str(export), "--manifest", str(manifest), "--out", str(tmp_path / "r.jsonl"),
+                                 "--workers", "1"])
+    assert "label files beside the listed notes (NAME.json by NAME.txt), not scanned: 1" in result.output
+    others = [p for p in export.rglob("*") if p.is_file()
+              and p not in (notes / "sim_0304.txt", notes / "sim_0304.json", manifest)]
+    assert notes / "forgotten.txt" in others
+    assert f"files in the folder not named in the manifest (not scanned): {len(others)}" in result.output
+
+
 def test_claim_codes_from_the_manifest_reach_the_checker(export, tmp_path):
     out = tmp_path / "r.jsonl"
     for claim, verdict in (("", "unsupported"), ("77301", "supported")):

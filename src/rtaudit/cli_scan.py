@@ -152,12 +152,12 @@ def scan(
     if manifest is not None:
         jobs_list = _manifest_jobs(manifest, folder)
         listed = {Path(j.file) for j in jobs_list if j.file}
-        unlisted = sum(1 for j in walk_folder(folder, generated) if j.file and Path(j.file) not in listed)
+        unlisted, sidecars = _unlisted(folder, generated, listed)
 
         def jobs() -> Any:
             return iter(jobs_list)
     else:
-        unlisted = 0
+        unlisted = sidecars = 0
         for _ in walk_folder(folder, generated, stats):
             pass
 
@@ -166,7 +166,7 @@ def scan(
 
     request = ScanRequest(jobs=jobs, out=out_path, format=fmt, bom=bom, resume=resume, html=html,
                           html_source=str(manifest or folder), workers=workers or 0, options=options,
-                          hidden=stats.hidden, unlisted=unlisted)
+                          hidden=stats.hidden, unlisted=unlisted, sidecars=sidecars)
     terminal = sys.stderr.isatty() and not quiet
     bar, progress = _progress(terminal)
     try:
@@ -177,6 +177,24 @@ def scan(
     if not quiet:
         _print_summary(summary, terminal)
     raise typer.Exit(summary.exit_code())
+
+
+def _unlisted(folder: Path, generated: list[Path], listed: set[Path]) -> tuple[int, int]:
+    """Files of the folder the manifest does not name: (others, label sidecars). A ``NAME.json`` beside a listed
+    ``NAME.txt`` (or any listed ``NAME.*``) is a label, not a note the user forgot."""
+    from rtaudit.scan import walk_folder
+
+    stems = {(path.parent, path.stem) for path in listed}
+    others = sidecars = 0
+    for job in walk_folder(folder, generated):
+        if not job.file or Path(job.file) in listed:
+            continue
+        path = Path(job.file)
+        if path.suffix.lower() == ".json" and (path.parent, path.stem) in stems:
+            sidecars += 1
+        else:
+            others += 1
+    return others, sidecars
 
 
 def _manifest_jobs(manifest: Path, folder: Path) -> list[Any]:

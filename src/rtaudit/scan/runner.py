@@ -37,6 +37,7 @@ class ScanRequest:
     options: ScanOptions = field(default_factory=ScanOptions)
     hidden: int = 0
     unlisted: int = 0
+    sidecars: int = 0
 
 
 @dataclass
@@ -135,7 +136,7 @@ def _count(result: dict[str, Any], summary: Summary, report: Any, progress: Prog
 def run_scan(request: ScanRequest, progress: Progress | None = None) -> Summary:
     """Run the scan; returns the summary (``interrupted`` set when Ctrl-C stopped it; the output stays valid)."""
     progress = progress or Progress()
-    summary = Summary(hidden=request.hidden, unlisted=request.unlisted)
+    summary = Summary(hidden=request.hidden, unlisted=request.unlisted, sidecars=request.sidecars)
     started = time.perf_counter()
     report = None
     if request.html is not None:

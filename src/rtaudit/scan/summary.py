@@ -28,6 +28,7 @@ class Summary:
     no_code: int = 0
     hidden: int = 0
     unlisted: int = 0
+    sidecars: int = 0
     unlisted_notes: int = 0
     multi_note_files: set[str] = field(default_factory=set)
     multi_note_notes: int = 0
@@ -92,6 +93,8 @@ class Summary:
             out.append(f"hidden files and folders left out: {self.hidden}")
         if self.unlisted:
             out.append(f"files in the folder not named in the manifest (not scanned): {self.unlisted}")
+        if self.sidecars:
+            out.append(f"label files beside the listed notes (NAME.json by NAME.txt), not scanned: {self.sidecars}")
         if self.unlisted_notes:
             out.append(f"notes of multi-note files not named in the manifest (not scanned): {self.unlisted_notes}")
         if self.interrupted:
@@ -106,6 +109,7 @@ class Summary:
                 "by_code": {k: dict(v) for k, v in sorted(self.by_code.items())},
                 "missing": dict(self.missing.most_common()), "error_reasons": dict(self.error_reasons.most_common()),
                 "formats": dict(self.formats), "hidden": self.hidden, "unlisted": self.unlisted,
+                "sidecars": self.sidecars,
                 "unlisted_notes": self.unlisted_notes, "multi_note_files": len(self.multi_note_files),
                 "multi_note_notes": self.multi_note_notes,
                 "interrupted": self.interrupted, "seconds": round(self.seconds, 2)}
