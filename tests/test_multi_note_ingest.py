@@ -40,6 +40,15 @@ def test_plain_concatenation_with_line_feeds(tmp_path):
     assert [(n.part, n.note.text) for n in notes] == [("DOC-0101", COMPLEX_SIM), ("DOC-0102", FOUR_D_CT)]
 
 
+def test_messages_captured_with_their_mllp_frames(tmp_path):
+    framed = b"".join(b"\x0b" + mdm(text, doc, ctl) + b"\x1c\r" for text, doc, ctl in (
+        (COMPLEX_SIM, "DOC-0201", "MSG0201"), (FOUR_D_CT, "DOC-0202", "MSG0202")))
+    notes = read_notes(write_bytes(tmp_path / "capture.hl7", framed))
+    assert [(n.part, n.note.text) for n in notes] == [("DOC-0201", COMPLEX_SIM), ("DOC-0202", FOUR_D_CT)]
+    single = read_any(write_bytes(tmp_path / "one.hl7", b"\x0b" + mdm(COMPLEX_SIM) + b"\x1c\r"))
+    assert single.text == COMPLEX_SIM and single.format == "hl7"
+
+
 @pytest.mark.parametrize("separator", ["\r", "\n", "\r\n"])
 def test_batch_segment_separators(tmp_path, separator):
     notes = read_notes(write_bytes(tmp_path / "b.hl7", three_message_batch(separator)))

@@ -55,7 +55,7 @@ def sniff(data: bytes, suffix: str = "", content_type: str = "") -> str:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         return "docx"
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n\x0b")  # \x0b: a message captured with its MLLP frame
     if stripped.startswith(b"{\\rtf"):
         return "rtf"
     if stripped.startswith((b"MSH|", b"FHS|", b"BHS|")):

@@ -26,11 +26,13 @@ _RETRACTED = {"D", "W"}
 _CHARSETS = {"UNICODE UTF-8": "utf-8", "UTF-8": "utf-8", "8859/1": "latin-1", "ASCII": "ascii",
              "8859/15": "iso8859-15", "UNICODE": "utf-8"}
 _BATCH = ("FHS", "BHS", "BTS", "FTS")
-_FIRST_MSH = re.compile(rb"(?:\A|[\r\n])MSH")
+_FIRST_MSH = re.compile(rb"(?:\A|[\r\n\x0b])MSH")
+_MLLP_FRAME = str.maketrans({"\x0b": "\n", "\x1c": "\n"})  # start and end of block
 
 
 def _segments(text: str) -> tuple[list[str], bool]:
     """The message segments of a file (batch header and trailer segments dropped) and whether it had any."""
+    text = text.translate(_MLLP_FRAME)  # messages captured from an MLLP stream keep their frame characters
     lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
     segments = [line for line in lines if not line.startswith(_BATCH)]
     return segments, len(segments) < len(lines)
@@ -103,7 +105,7 @@ def hl7_parts(data: bytes, source: str, attachment: Attachment, max_parts: int) 
     The file is decoded and split here; each message is read when its ``Part`` is read.
     """
     text, encoding = _decode(data, source)
-    segments, batch = _segments(text.lstrip("\ufeff \t\n"))
+    segments, batch = _segments(text.lstrip("\ufeff \t\n\x0b"))
     if batch and not segments:
         raise IngestError(f"{source}: HL7 batch file holds no message")
     if not segments or not segments[0].startswith("MSH"):
