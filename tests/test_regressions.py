@@ -222,7 +222,7 @@ def test_physics_consult_billed_with_imrt_planning_is_bundled_not_supported():
     assert alone.codes[0].verdict == "supported"
     bundled = check_note(PHYSICS_CONSULT, ["77370"], ["77301", "77338"])
     assert bundled.codes[0].verdict == "unsupported" and bundled.codes[0].supported_code is None
-    assert "inside 77301" in bundled.codes[0].reasons[-1]
+    assert "inside 77301" in bundled.codes[0].reasons[0]
     assert [(f.rule, f.codes) for f in bundled.claim_findings] == [("imrt-planning-bundle", ["77370", "77301"])]
 
 

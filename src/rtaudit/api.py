@@ -70,7 +70,7 @@ def _mark_bundled(verdicts: list[CodeVerdict], codes: list[str]) -> list[ClaimFi
                        f"{rule.title[1:]}; window: {rule.default_window.name}); bill it separately only for a "
                        "different tumor or course")
             verdict.verdict, verdict.supported_code = "unsupported", None
-            verdict.reasons.append(message)
+            verdict.reasons.insert(0, message)  # the deciding reason first
             found.append(ClaimFinding(rule=rule.id, codes=[verdict.code, primary], severity=rule.severity,
                                       message=message))
     return found
