@@ -149,12 +149,6 @@ def test_signature_found_after_letters_that_grow_when_lower_cased():
     assert ("physician_signature", "present") in found
 
 
-def test_section_header_with_irregular_spacing_is_still_a_history_section(status_of):
-    text = ("Past  medical   history:  left breast cancer, tangential fields to 50 Gy.\n\n"
-            "SIMULATION:\nCT simulation performed supine on a breast board.\n")
-    assert status_of(text, "tangential_ports") == "historical"
-
-
 def test_charge_line_describing_the_code_is_not_documentation_of_a_simulation():
     text = ("ASSESSMENT AND PLAN:\n - CT simulation scheduled 04/18/2025: supine, Vac-Lok lower body, IV contrast\n"
             " - Consent signed today\n\nCharges: 99205-25; 77290 (complex simulation)\n\n"
@@ -163,11 +157,6 @@ def test_charge_line_describing_the_code_is_not_documentation_of_a_simulation():
     assert report.codes[0].verdict == "unsupported"
     assert report.elements["simulation_performed"].status == "hypothetical"
     assert report.elements["contrast"].status == "hypothetical"
-
-
-def test_date_of_service_on_a_charge_line_still_dates_the_service(status_of):
-    text = "Plan adjustment: none required.\nCharges: 77331 (DOS 04/28/2025)\n"
-    assert status_of(text, "date_of_service") == "present"
 
 
 def test_charges_block_header_ends_at_the_blank_line_before_the_signature(status_of):
@@ -188,26 +177,6 @@ def test_dotted_leader_field_with_none_is_a_negative_value_not_a_header(status_o
     text = "Marks .......... (x) Tattoos x3\nContrast ....... None\n4DCT ........... N/A\nPorts .......... AP/PA\n"
     assert status_of(text, "contrast") == "negated"
     assert status_of(text, "respiratory_motion_assessment") == "negated"
-
-
-def test_failed_4dct_attempt_cancels_the_belt_and_phases_it_used(status_of):
-    text = ("We attempted a four dimensional CT with the Anzai belt, however his breathing was very irregular, the "
-            "phase sorted images showed severe artifact, and the 4D data set is not usable for planning.\n")
-    assert status_of(text, "respiratory_motion_assessment") == "negated"
-
-
-def test_device_used_after_a_failed_attempt_is_still_present(status_of):
-    text = "A thermoplastic mask was attempted but not tolerated; a Vac-Lok bag was used instead.\n"
-    assert status_of(text, "immobilization") == "present"
-
-
-def test_arc_therapy_considered_and_not_pursued_is_negated(status_of):
-    assert status_of("Beam arrangement: four-field box. VMAT was considered and not pursued.\n",
-                     "rotation_arc") == "negated"
-
-
-def test_date_and_time_measured_is_a_date_of_service(status_of):
-    assert status_of("Date/time measured: 04/28/2025 08:15 (fraction 1)\n", "date_of_service") == "present"
 
 
 PHYSICS_CONSULT = (
@@ -231,23 +200,40 @@ def test_bundling_is_left_to_the_caller_that_applies_dated_claim_rules():
     assert report.codes[0].verdict == "supported" and report.claim_findings == []
 
 
-def test_first_person_request_is_a_physician_request(status_of):
-    text = "REQUEST\nI request that total skin electron beam therapy be carried out as a special procedure.\n"
-    assert status_of(text, "physician_request") == "present"
+# One status each, named for what it caught: (id, note text, element, expected status).
+STATUS_REGRESSIONS = [
+    ("section_header_with_irregular_spacing_is_still_a_history_section",
+     "Past  medical   history:  left breast cancer, tangential fields to 50 Gy.\n\n"
+     "SIMULATION:\nCT simulation performed supine on a breast board.\n", "tangential_ports", "historical"),
+    ("date_of_service_on_a_charge_line_still_dates_the_service",
+     "Plan adjustment: none required.\nCharges: 77331 (DOS 04/28/2025)\n", "date_of_service", "present"),
+    ("failed_4dct_attempt_cancels_the_belt_and_phases_it_used",
+     "We attempted a four dimensional CT with the Anzai belt, however his breathing was very irregular, the phase "
+     "sorted images showed severe artifact, and the 4D data set is not usable for planning.\n",
+     "respiratory_motion_assessment", "negated"),
+    ("device_used_after_a_failed_attempt_is_still_present",
+     "A thermoplastic mask was attempted but not tolerated; a Vac-Lok bag was used instead.\n",
+     "immobilization", "present"),
+    ("arc_therapy_considered_and_not_pursued_is_negated",
+     "Beam arrangement: four-field box. VMAT was considered and not pursued.\n", "rotation_arc", "negated"),
+    ("date_and_time_measured_is_a_date_of_service",
+     "Date/time measured: 04/28/2025 08:15 (fraction 1)\n", "date_of_service", "present"),
+    ("first_person_request_is_a_physician_request",
+     "REQUEST\nI request that total skin electron beam therapy be carried out as a special procedure.\n",
+     "physician_request", "present"),
+    ("standing_treatment_positions_document_patient_position",
+     "Six patient positions (anterior, posterior and four oblique standing positions); patient stood at the "
+     "stand.\n", "patient_position", "present"),
+    ("encounter_field_with_a_date_is_a_date_of_service",
+     "Name: TESTPATIENT, BRAVO    Encounter: 04/03/2025\n", "date_of_service", "present"),
+    ("wrapped_prose_line_opening_with_a_dated_finding_stays_in_its_section",
+     "HPI: 47 y/o with cervical carcinoma, FIGO IIB. MRI pelvis\n04/02/2025: 4.6 cm cervical mass. "
+     "CT chest/abdomen/pelvis\nwith contrast 04/04/2025: new supraclavicular node.\n\n"
+     "PLAN:\nCT simulation scheduled next week.\n", "contrast", "historical"),
+]
 
 
-def test_standing_treatment_positions_document_patient_position(status_of):
-    text = ("Six patient positions (anterior, posterior and four oblique standing positions); "
-            "patient stood at the stand.\n")
-    assert status_of(text, "patient_position") == "present"
-
-
-def test_encounter_field_with_a_date_is_a_date_of_service(status_of):
-    assert status_of("Name: TESTPATIENT, BRAVO    Encounter: 04/03/2025\n", "date_of_service") == "present"
-
-
-def test_wrapped_prose_line_opening_with_a_dated_finding_stays_in_its_section(status_of):
-    text = ("HPI: 47 y/o with cervical carcinoma, FIGO IIB. MRI pelvis\n04/02/2025: 4.6 cm cervical mass. "
-            "CT chest/abdomen/pelvis\nwith contrast 04/04/2025: new supraclavicular node.\n\n"
-            "PLAN:\nCT simulation scheduled next week.\n")
-    assert status_of(text, "contrast") == "historical"
+@pytest.mark.parametrize(("text", "element", "expected"), [pytest.param(*case[1:], id=case[0])
+                                                            for case in STATUS_REGRESSIONS])
+def test_status_regression(status_of, text, element, expected):
+    assert status_of(text, element) == expected
