@@ -224,6 +224,10 @@ STATUS_REGRESSIONS = [
     ("standing_treatment_positions_document_patient_position",
      "Six patient positions (anterior, posterior and four oblique standing positions); patient stood at the "
      "stand.\n", "patient_position", "present"),
+    ("form_version_tag_is_not_a_dvh_metric",
+     "[RO SIM + PLANNING WORKSHEET v5]\nDOS ............ 04/14/2025\n", "dvh", None),
+    ("dvh_metric_with_its_achieved_value_is_a_dvh",
+     "Lung V20 = 28%, mean lung dose 14 Gy.\n", "dvh", "present"),
     ("encounter_field_with_a_date_is_a_date_of_service",
      "Name: TESTPATIENT, BRAVO    Encounter: 04/03/2025\n", "date_of_service", "present"),
     ("wrapped_prose_line_opening_with_a_dated_finding_stays_in_its_section",
