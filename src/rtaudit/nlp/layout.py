@@ -24,6 +24,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\.\.)[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9]
 _NOT_LETTER = re.compile(r"[^A-Za-z]")
 _TWO_DIGITS = re.compile(r"\d{2}")
 _LEADER_VALUE = re.compile(r"\.{3,}\s*\S")
+_TITLE_LINE = re.compile(r"^[A-Z][A-Za-z/&\-]*(?: [A-Za-z/&\-]+){0,4}:$")  # a short title alone on its line
 _DATE_KEY = re.compile(r"^\s*[^:\n]{0,40}?(?<![\d/.\-])\d{1,4}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?\s*:")
 _ABBREVIATION_BEFORE = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|Drs|vs|approx|St|No|Fig|e\.g|i\.e|a\.m|p\.m|M\.D|D\.O|Ph\.D|[A-Z])\.)$"
@@ -56,7 +57,7 @@ class SectionMatcher:
             self._owner[group] = rule
             parts.append(f"({regex})")
             group += 1 + re.compile(regex).groups
-        after = r"(?=[ \t]*(?::|\.{3,}|-{1,2}\s|—\s)|[\s=*#_~:-]*$)"
+        after = r"(?:[ \t]*\([^()\n]{1,80}\))?(?=[ \t]*(?::|\.{3,}|-{1,2}\s|—\s)|[\s=*#_~:-]*$)"  # "PRIOR RT (2019):"
         self._known = re.compile(rf"^\s*(?:{'|'.join(parts)}){after}", re.IGNORECASE) if parts else None
 
     def match(self, line: str) -> tuple[str, str, int, bool] | None:
@@ -73,6 +74,8 @@ class SectionMatcher:
             content = line[header_end:].strip()
             return _DECORATION.sub("", found.group(0)).upper(), rule.kind, header_end, bool(content)
         core = _DECORATION.sub("", stripped)
+        if _TITLE_LINE.match(stripped):
+            return core.rstrip(":").strip(), "current", len(line.rstrip("\n")), False  # "Current problem:" alone
         if len(core) > 90 or core.upper() != core:
             return None
         if len(_NOT_LETTER.sub("", core)) >= 4 and not _TWO_DIGITS.search(core):
