@@ -248,6 +248,9 @@ STATUS_REGRESSIONS = [
     ("short_title_line_ends_a_prior_course_section",
      "PRIOR RADIATION:\nIn 2022, 30 Gy in 10 fractions, palliative.\n\nCurrent problem:\nPalliative intent; "
      "Rx 20 Gy in 5 fractions.\n", "prescription", "present"),
+    ("bulleted_next_item_is_a_plan_for_later",
+     "Assessment and plan:\n- Rx: 20 Gy in 5 fractions.\n- Next: CT simulation 10/23, 3D plan review, start 10/28.\n",
+     "simulation_performed", "hypothetical"),
     ("encounter_field_with_a_date_is_a_date_of_service",
      "Name: TESTPATIENT, BRAVO    Encounter: 04/03/2025\n", "date_of_service", "present"),
     ("wrapped_prose_line_opening_with_a_dated_finding_stays_in_its_section",

@@ -58,7 +58,8 @@ class SectionMatcher:
             parts.append(f"({regex})")
             group += 1 + re.compile(regex).groups
         after = r"(?:[ \t]*\([^()\n]{1,80}\))?(?=[ \t]*(?::|\.{3,}|-{1,2}\s|—\s)|[\s=*#_~:-]*$)"  # "PRIOR RT (2019):"
-        self._known = re.compile(rf"^\s*(?:{'|'.join(parts)}){after}", re.IGNORECASE) if parts else None
+        self._known = re.compile(rf"^\s*(?:[-*•][ \t]+)?(?:{'|'.join(parts)}){after}",  # "- Next: ..." too
+                                 re.IGNORECASE) if parts else None
 
     def match(self, line: str) -> tuple[str, str, int, bool] | None:
         """For a header line return (name, kind, header length, has inline content), else None."""
