@@ -251,6 +251,8 @@ STATUS_REGRESSIONS = [
     ("bulleted_next_item_is_a_plan_for_later",
      "Assessment and plan:\n- Rx: 20 Gy in 5 fractions.\n- Next: CT simulation 10/23, 3D plan review, start 10/28.\n",
      "simulation_performed", "hypothetical"),
+    ("signature_field_marked_pending_is_an_unsigned_note",
+     "Dictated by: J. Tech, RTT 03/01/2025\nPhysician signature: pending\n", "physician_signature", "negated"),
     ("encounter_field_with_a_date_is_a_date_of_service",
      "Name: TESTPATIENT, BRAVO    Encounter: 04/03/2025\n", "date_of_service", "present"),
     ("wrapped_prose_line_opening_with_a_dated_finding_stays_in_its_section",
