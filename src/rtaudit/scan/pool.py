@@ -4,9 +4,10 @@ Workers load the pipeline once (the initializer) and return plain dicts (never D
 at most a fixed window of jobs is in flight, so memory stays flat however many notes there are.
 
 A worker that dies (killed by the system when memory runs out, or crashed in a library) breaks the pool: the
-files it and the others had in flight are run again one at a time in a fresh pool, and a file that kills its
-worker again becomes an error record; a file of several notes is then tried note by note, so that only the note
-that kills its worker becomes an error record. Nothing is lost and the scan never waits forever.
+jobs it and the others had in flight (files, or chunks of a large file) are run again one at a time in a fresh
+pool, and a file that kills its worker again becomes an error record; a file of several notes (or a chunk) is
+then tried note by note, so that only the note that kills its worker becomes an error record. Nothing is lost and
+the scan never waits forever.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from itertools import islice
 from typing import Any
 
 from rtaudit.scan.jobs import Job, ScanOptions
 from rtaudit.scan.records import error_record
 from rtaudit.scan.worker import check_job, check_jobs, list_parts, prepare, refused, render, start_worker
 
-CHUNK = 4  # notes per round trip to a worker
+CHUNK = 4  # notes per round trip to a worker (a whole file counts as one)
 WINDOW_PER_WORKER = 4  # chunks in flight per worker
 STOP_SECONDS = 2.0
 WORKER_DIED = ("the worker process checking this note died (killed by the system, e.g. out of memory, or crashed); "
@@ -47,6 +47,19 @@ def _context() -> Any:
     """
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _next_chunk(jobs: Iterator[Job]) -> tuple[list[Job], bool]:
+    """The next jobs for one round trip to a worker, ``CHUNK`` notes' worth (a job limited to some notes, such as
+    a chunk of a large file, weighs its notes, so it mostly goes alone); and whether more jobs may follow."""
+    chunk: list[Job] = []
+    weight = 0
+    for job in jobs:
+        chunk.append(job)
+        weight += len(job.only) if job.only is not None else 1
+        if weight >= CHUNK:
+            return chunk, True
+    return chunk, False
 
 
 class ResultStream:
@@ -84,8 +97,7 @@ class ResultStream:
         more = True
         while more or pending:
             while more and len(pending) < window:
-                chunk = list(islice(jobs, CHUNK))
-                more = len(chunk) == CHUNK
+                chunk, more = _next_chunk(jobs)
                 if chunk:
                     pending[self.executor.submit(check_jobs, chunk)] = chunk
             if not pending:
@@ -118,16 +130,19 @@ class ResultStream:
             self._replace_pool()
 
     def _retry_notes(self, job: Job) -> Iterator[dict[str, Any]]:
-        """A file that killed its worker twice: each of its notes alone (a single-note file: an error record)."""
+        """A file that killed its worker twice: each of its notes alone (a single-note file: an error record).
+
+        The first result finishes the job (with the notes the manifest does not name); each note's result is
+        marked ``jobs: 0``, so the progress display adds it to its total instead of counting a job done."""
         listed = self._alone(list_parts, job)
         names, unlisted = listed if listed is not None else ([], 0)
         if not names:
             yield render(refused(job, WORKER_DIED), self.options)
             return
-        if unlisted:
-            yield render([], self.options, unlisted)
+        yield render([], self.options, unlisted)
         for name in names:
-            yield self._alone(check_job, replace(job, only=frozenset({name}))) or self._died(job, name)
+            result = self._alone(check_job, replace(job, only=frozenset({name}))) or self._died(job, name)
+            yield result | {"jobs": 0}
 
     def _alone(self, function: Callable[[Job], Any], job: Job) -> Any:
         """``function(job)`` in the pool, alone; None when its worker died (the pool is replaced before the next

@@ -1,8 +1,8 @@
 """A whole scan: plan the resume, stream every job's record to the output (and the HTML report), count.
 
 Every note yields exactly one record: a result or an error (a file that holds several notes yields one per note;
-a file that cannot be read at all, one for the file). With ``resume``, notes already done keep their records and
-are not checked again.
+a file that cannot be read at all, one for the file). A large multi-note file is split into several jobs on the
+way to the pool (``split.py``). With ``resume``, notes already done keep their records and are not checked again.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rtaudit.ingest.parts import Part
 from rtaudit.scan.jobs import Job, ScanOptions
 from rtaudit.scan.pool import ResultStream, default_workers
 from rtaudit.scan.resume import NoteId, done_parts, keep_done, previous_keys
+from rtaudit.scan.split import Split, may_split, split_jobs
 from rtaudit.scan.summary import Summary
 from rtaudit.scan.writers import CsvWriter, JsonlWriter
 
@@ -43,7 +44,8 @@ class ScanRequest:
 @dataclass
 class Progress:
     """Hooks for a progress display: ``start(total)`` once (the number of files), then ``advance(record)`` per
-    finished note; ``add_total(n)`` when a file turned out to hold ``n + 1`` notes (``n`` may be -1: none left)."""
+    finished note; ``add_total(n)`` when a job turned out to hold ``n + 1`` notes (``n`` may be -1: none left), or
+    a large file became ``n + 1`` jobs."""
 
     start: Callable[[int], None] = lambda total: None
     advance: Callable[[dict[str, Any]], None] = lambda record: None
@@ -124,13 +126,23 @@ def _count(result: dict[str, Any], summary: Summary, report: Any, progress: Prog
     """Add a file's records (one per note) to the summary, the HTML report and the progress display."""
     briefs = result["briefs"]
     summary.unlisted_notes += result["unlisted"]
-    if len(briefs) != 1:
-        progress.add_total(len(briefs) - 1)
+    added = len(briefs) - result.get("jobs", 1)  # the total counted this job as one note
+    if added:
+        progress.add_total(added)
     for index, brief in enumerate(briefs):
         summary.add(brief)
         if report is not None:
             report.add(result["records"][index], result["texts"][index])
         progress.advance(brief)
+
+
+def _count_jobs(jobs: Iterable[Job]) -> tuple[int, bool]:
+    """How many jobs there are, and whether any may be split into several (then no cap on the workers)."""
+    total, splits = 0, False
+    for job in jobs:
+        total += 1
+        splits = splits or may_split(job)
+    return total, splits
 
 
 def run_scan(request: ScanRequest, progress: Progress | None = None) -> Summary:
@@ -161,11 +173,19 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> Summary:
     def remaining() -> Iterator[Job]:
         return plan.remaining(request.jobs())
 
-    total = sum(1 for _ in remaining())
-    workers = min(request.workers or default_workers(), max(total, 1))
+    total, splits = _count_jobs(remaining())
+    workers = request.workers or default_workers()
+    if not splits:  # no more workers than jobs
+        workers = min(workers, max(total, 1))
     options = replace(request.options, output=request.format, include_text=request.html is not None)
+
+    def split(file: Split) -> None:  # the total counted the file as one job
+        progress.add_total(len(file.jobs) - 1)
+        summary.unlisted_notes += file.unlisted
+
     try:
-        with ResultStream(remaining() if total else iter(()), options, workers if total else 0) as results:
+        jobs = split_jobs(remaining(), options, split) if total else iter(())
+        with ResultStream(jobs, options, workers if total else 0) as results:
             progress.start(total)
             for result in results:
                 writer.write_text(result["out"])

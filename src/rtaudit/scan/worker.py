@@ -12,11 +12,12 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rtaudit.ingest.limits import ReadLimits
 from rtaudit.ingest.parts import Part, describe, label
 from rtaudit.scan.jobs import Charges, Job, ScanOptions
 from rtaudit.scan.records import brief, error_record, result_record, strip_path
@@ -98,7 +99,7 @@ def refused(job: Job, reason: str, file_sha256: str | None = None, format: str |
 
 
 @contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def time_limit(seconds: float) -> Iterator[None]:
     """Raise ``NoteTimeout`` after ``seconds`` (in the main thread only: signals work nowhere else)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -132,11 +133,12 @@ def _check(job: Job, options: ScanOptions) -> tuple[list[Outcome], int]:
     digest: str | None = None
     detected: str | None = None
     try:
-        with _time_limit(options.timeout):
+        with time_limit(options.timeout):
             data = read_file_bytes(file, options.limits)
             digest = hashlib.sha256(data).hexdigest()
             detected = _format_of(data, file.suffix, sniff)
-            parts = open_bytes(data, job.path, suffix=file.suffix, base=file.parent, limits=options.limits)
+            parts = _opened(job, data, digest, lambda: open_bytes(data, job.path, suffix=file.suffix,
+                                                                  base=file.parent, limits=options.limits))
     except NoteTimeout:
         reason = _timeout_reason(options)
     except IngestError as exc:
@@ -146,6 +148,21 @@ def _check(job: Job, options: ScanOptions) -> tuple[list[Outcome], int]:
     else:
         return _FileRead(job, str(file), digest, detected).check_all(parts, options)
     return refused(job, reason, digest, detected), 0
+
+
+def _opened(job: Job, data: bytes, digest: str, open_parts: Callable[[], list[Part]]) -> list[Part]:
+    """The notes of the file's bytes. A job limited to some notes (a chunk of a large file, a retry) keeps them
+    for the next such job of the same file and bytes, so a worker splits a large file once, not once per chunk."""
+    if job.only is None:
+        return open_parts()
+    key = (job.file, digest)
+    cached = _STATE.get("opened")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    _STATE.pop("opened", None)  # the last file's notes go before the next file is split
+    parts = open_parts()
+    _STATE["opened"] = (key, parts)
+    return parts
 
 
 class _FileRead:
@@ -182,7 +199,7 @@ class _FileRead:
             return self.error(part.id, charges.error, charges.manifest)
         fmt = None
         try:
-            with _time_limit(options.timeout):
+            with time_limit(options.timeout):
                 note = part.read()
                 fmt = note.format
                 report = check_note(note.text, charges.codes, charges.claim_codes, path=self.job.path,
@@ -198,27 +215,38 @@ class _FileRead:
         return result_record(report.model_dump(mode="json"), self.digest, charges.manifest), note.text
 
     def missing(self, ids: list[str | None]) -> list[Outcome]:
-        """Error records for the notes the manifest names by ``PATH#PART`` that are not in the file."""
+        """Error records for the notes the manifest names by ``PATH#PART`` that are not in the file, and for the
+        notes of a chunk that the file no longer holds (it changed after the scan listed its notes)."""
         held = "it holds a single note" if ids == [None] else f"its notes: {describe(ids)}"
-        return [self.error(name, f"no note '{name}' in this file, though the manifest names it ({held})",
-                           charges.manifest)
-                for name, charges in self.job.parts.items() if name not in ids and self.job.wants(name)]
+        named = [self.error(name, f"no note '{name}' in this file, though the manifest names it ({held})",
+                            charges.manifest)
+                 for name, charges in self.job.parts.items() if name not in ids and self.job.wants(name)]
+        present = set(ids) | set(self.job.parts)
+        gone = sorted(name for name in self.job.only or () if name not in present and self.job.wants(name))
+        return named + [self.error(name, f"no note '{name}' in this file any more (it changed while the scan ran)",
+                                   _manifest_of(self.job.charges(name)))
+                        for name in gone]
 
 
-def list_parts(job: Job) -> tuple[list[str], int]:
+def _manifest_of(charges: Charges | None) -> dict[str, Any] | None:
+    return charges.manifest if charges is not None else None
+
+
+def list_parts(job: Job, limits: ReadLimits | None = None) -> tuple[list[str], int]:
     """The notes of a multi-note file this job would check (named but missing ones too), and how many it would
     leave out as not named in the manifest; ``([], 0)`` for a single-note or unreadable file. The pool asks this
-    after a file killed its worker, to try its notes one at a time."""
-    from rtaudit.ingest import IngestError, open_bytes, read_file_bytes
+    after a file killed its worker, to try its notes one at a time; the scan asks it in the parent (with the
+    scan's ``limits``) to split a large file into several jobs. Parsing only: no note is read."""
+    from rtaudit.ingest import open_bytes, read_file_bytes
 
     if job.error or job.file is None:
         return [], 0
+    limits = limits or _STATE["options"].limits
     file = Path(job.file)
     try:
-        data = read_file_bytes(file, _STATE["options"].limits)
-        ids = [p.id for p in open_bytes(data, job.path, suffix=file.suffix, base=file.parent,
-                                        limits=_STATE["options"].limits)]
-    except IngestError:
+        data = read_file_bytes(file, limits)
+        ids = [p.id for p in open_bytes(data, job.path, suffix=file.suffix, base=file.parent, limits=limits)]
+    except Exception:  # noqa: BLE001 - an unreadable file (or a reader's bug) is reported when the file is checked
         return [], 0
     if ids == [None]:
         return [], 0
