@@ -18,7 +18,8 @@ DATE = (
 _DATE = re.compile(rf"\b{DATE}\b")
 _UNSIGNED = re.compile(
     r"\b(?:pending (?:physician |md |attending )?(?:signature|e-?signature|attestation|review and signature)|"
-    r"(?:signature|signed|attestation)[ \t]*[:\-]?[ \t]*(?:pending|required|needed|outstanding|awaited)|unsigned|not (?:yet )?(?:been )?(?:e-?)?signed|"
+    r"(?:signature|signed|attestation)[ \t]*[:\-]?[ \t]*(?:pending|required|needed|outstanding|awaited)|"
+    r"unsigned|not (?:yet )?(?:been )?(?:e-?)?signed|"
     r"awaiting (?:physician |attending |md )?(?:review and )?(?:signature|attestation|co-?sign(?:ature)?|e-?signature)|"
     r"co-?sign(?:ature)? (?:needed|required|pending)|dictated (?:but|and|,)? ?not (?:read|reviewed|signed)|"
     r"DBNR|preliminary (?:report|note|draft)|draft(?: only)?|incomplete (?:note|documentation))\b",
