@@ -253,6 +253,27 @@ STATUS_REGRESSIONS = [
      "simulation_performed", "hypothetical"),
     ("signature_field_marked_pending_is_an_unsigned_note",
      "Dictated by: J. Tech, RTT 03/01/2025\nPhysician signature: pending\n", "physician_signature", "negated"),
+    ("arcs_considered_but_not_selected_are_negated",
+     "Dynamic conformal arcs were considered but not selected because of the gating\nwindow.\n", "rotation_arc",
+     "negated"),
+    ("initially_planned_technique_replaced_later_is_negated",
+     "Initially planned VMAT (2 full arcs) to bladder plus nodes; the plan was changed to 3D conformal. VMAT is no "
+     "longer\nbeing used.\n", "rotation_arc", "negated"),
+    ("negation_phrase_wrapped_over_a_line_break_still_negates",
+     "After review the plan was changed. Gating is no longer\nbeing used for this patient.\n", "motion_management",
+     "negated"),
+    ("pasted_outside_record_is_an_earlier_episode",
+     "Today: non-contrast CT.\n\n--- Pasted from outside record (Lakeview, Simulation Report, 03/14/2023) ---\n"
+     "\"Blocks: custom Cerrobend cord-sparing blocks.\"\n--- end of pasted text ---\n", "complex_blocking",
+     "historical"),
+    ("measurement_date_and_time_field_is_a_date_of_service",
+     "Measurement date/time: 08/05/2025 10:42 (fraction 1)\n", "date_of_service", "present"),
+    ("order_signed_by_a_physician_is_a_physician_request",
+     "Order text (copied from order #4471820):\n   - OSLD on the chest wall scar\n   - Ordered by R. Haddad, MD "
+     "07/29/2025\n", "physician_request", "present"),
+    ("analysis_heading_of_a_physics_worksheet_is_a_physics_report",
+     "PHYSICS WORKSHEET - CIED\n\nAnalysis\n  1. Device 4 cm from the field edge; estimated dose 0.8 Gy.\n",
+     "physics_report", "present"),
     ("encounter_field_with_a_date_is_a_date_of_service",
      "Name: TESTPATIENT, BRAVO    Encounter: 04/03/2025\n", "date_of_service", "present"),
     ("wrapped_prose_line_opening_with_a_dated_finding_stays_in_its_section",
@@ -266,3 +287,13 @@ STATUS_REGRESSIONS = [
                                                             for case in STATUS_REGRESSIONS])
 def test_status_regression(status_of, text, element, expected):
     assert status_of(text, element) == expected
+
+
+def test_three_field_plan_considered_but_a_simple_pair_chosen_is_not_three_converging_ports():
+    text = ("Clinical treatment planning. Intent: palliative. Rx 30 Gy in 10 fractions.\n"
+            " - One treatment area: pancreatic head.\n"
+            " - A three-field arrangement (AP + opposed laterals) was considered to lower kidney and\n"
+            "   bowel dose, but because he cannot lie flat for long, a simple AP/PA pair was chosen.\n"
+            "Electronically signed by Ana Testdoc, MD 06/02/2025 10:00\n")
+    verdict = check_note(text, ["77262"]).codes[0]
+    assert (verdict.verdict, verdict.supported_code) == ("downcode", "77261")

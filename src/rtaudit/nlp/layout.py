@@ -58,7 +58,7 @@ class SectionMatcher:
             parts.append(f"({regex})")
             group += 1 + re.compile(regex).groups
         after = r"(?:[ \t]*\([^()\n]{1,80}\))?(?=[ \t]*(?::|\.{3,}|-{1,2}\s|—\s)|[\s=*#_~:-]*$)"  # "PRIOR RT (2019):"
-        self._known = re.compile(rf"^\s*(?:[-*•][ \t]+)?(?:{'|'.join(parts)}){after}",  # "- Next: ..." too
+        self._known = re.compile(rf"^\s*(?:[-*•][ \t]+|[-=*#_~]{{2,}}[ \t]*)?(?:{'|'.join(parts)}){after}",  # "- Next:"
                                  re.IGNORECASE) if parts else None
 
     def match(self, line: str) -> tuple[str, str, int, bool] | None:

@@ -317,11 +317,14 @@ class RegexSet(Generic[RuleT]):
                 reached = -negative_end
 
 
+_GAP = r"[ \t]+(?:\n[ \t]*)?|\n[ \t]*"  # a run of spaces, or a line wrapped there (one newline, no blank line)
+
+
 def tolerant_spaces(regex: str) -> str:
     """``regex`` with each literal space (and each character class that admits a space, such as ``[- ]``) also
-    matching a run of spaces or tabs: dictated and wrapped notes space words irregularly ("history  of",
-    "may   represent", "several day   history"), and a lexicon entry should not care. Lookbehinds keep their
-    fixed width, and negated classes are left alone."""
+    matching a run of spaces or tabs, or a single line break: dictated and wrapped notes space words irregularly
+    ("history  of", "may   represent", "no longer\nbeing used"), and a lexicon entry should not care. Lookbehinds
+    keep their fixed width, and negated classes are left alone."""
     out: list[str] = []
     groups: list[bool] = []  # one entry per open group: is it a lookbehind?
     class_start = -1  # where the character class being read starts in ``out``, or -1
@@ -337,7 +340,7 @@ def tolerant_spaces(regex: str) -> str:
             if char == "]" and body not in ("", "^"):
                 out.append(char)
                 if class_space and not body.startswith("^") and not any(groups):
-                    out[class_start:] = ["(?:[ \\t]+|" + "".join(out[class_start:]) + ")"]
+                    out[class_start:] = [f"(?:{_GAP}|" + "".join(out[class_start:]) + ")"]
                 class_start = -1
                 continue
             class_space = class_space or char == " "
@@ -348,7 +351,7 @@ def tolerant_spaces(regex: str) -> str:
         elif char == ")" and groups:
             groups.pop()
         elif char == " " and not any(groups):
-            out.append("(?:[ \\t]+)")
+            out.append(f"(?:{_GAP})")
             continue
         out.append(char)
     return "".join(out)
