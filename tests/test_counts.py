@@ -24,6 +24,7 @@ def _best(counts):
     ("a single site (whole brain)", 1),
     ("Site 1: L-spine\nSite 2: right femur\nSite 3: skull", 3),
     ("Treatment area(s) ....... 1 - sacrum / presacral mass", 1),  # dotted-leader field
+    ("This is a single pelvic treatment area, four-field box.", 1),  # a site adjective before "treatment area"
     ("Treatment areas  1  (T4-T9; one field encompasses the lesions)", 1),  # two spaces for a separator
     ("Beam arrangement:  four-field box (gantry 0/90/180/270), single treatment\narea.", 1),  # a wrapped line
 ])

@@ -274,6 +274,9 @@ STATUS_REGRESSIONS = [
     ("analysis_heading_of_a_physics_worksheet_is_a_physics_report",
      "PHYSICS WORKSHEET - CIED\n\nAnalysis\n  1. Device 4 cm from the field edge; estimated dose 0.8 Gy.\n",
      "physics_report", "present"),
+    ("attending_addendum_inline_corrects_the_resident_body",
+     "Procedure: vaginal marker placed with contrast gel.\n\nATTENDING ADDENDUM: I disagree with the resident. The "
+     "marker was inserted dry; no contrast was given. Remainder of the note is accurate.\n", "contrast", "negated"),
     ("encounter_field_with_a_date_is_a_date_of_service",
      "Name: TESTPATIENT, BRAVO    Encounter: 04/03/2025\n", "date_of_service", "present"),
     ("wrapped_prose_line_opening_with_a_dated_finding_stays_in_its_section",

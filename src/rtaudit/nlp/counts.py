@@ -20,7 +20,9 @@ NUMBER_WORDS = {
 _NUMBER = r"(?:\d{1,2}|" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + ")"
 _PAREN_DIGIT = r"(?:\s*\(\d{1,2}\))?"
 
-_AREA_NOUN = (r"(?:treatment |tx |anatomic(?:al)? |target |separate |distinct |discrete |individual |different |"
+# an adjective before "treatment area" is allowed ("single pelvic treatment area"), not before a bare "sites"
+_AREA_NOUN = (r"(?:[a-z][\w\-]* (?=(?:treatment|tx|radiation|RT) (?:areas?|sites?)\b))?"
+              r"(?:treatment |tx |anatomic(?:al)? |target |separate |distinct |discrete |individual |different |"
               r"radiation |RT |)(?:separate |distinct |treatment |tx )?(?:areas?|sites?|regions?|"
               r"isocenters? for separate (?:areas|sites))").replace(" ", r"(?:[ \t]*\n)?[ \t]*")  # a wrapped line
 _AREA_EXPLICIT = re.compile(
