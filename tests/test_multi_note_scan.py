@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fixtures.scan.multi_note import (
+    kill_worker_on_note,
     plain_concatenation,
     searchset_bundle,
     three_message_batch,
@@ -290,23 +291,12 @@ def test_csv_written_before_the_part_column_still_resumes(tmp_path):
 def test_a_worker_killed_on_one_note_of_a_batch_loses_only_that_note(tmp_path, monkeypatch):
     """A multi-note file whose worker dies is tried again alone, then note by note: the other notes of the file
     get their results and the note that kills its worker becomes the only error record."""
-    import signal
-
-    import rtaudit.scan.worker as worker
-
     folder = tmp_path / "export"
     expected = make_multi_export(folder)
     for index in range(12):  # several chunks in flight when the worker dies
         write_txt(folder / f"sim_{index:02d}.txt", COMPLEX_SIM)
         expected[f"sim_{index:02d}.txt"] = "supported"
-    real = worker._FileRead.check
-
-    def dies_on_one_note(self, part, charges, options):  # runs in the forked workers
-        if part.id == "DOC-0003":
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(self, part, charges, options)
-
-    monkeypatch.setattr(worker._FileRead, "check", dies_on_one_note)
+    kill_worker_on_note(monkeypatch, "DOC-0003")
     out = tmp_path / "r.jsonl"
     result = _scan(str(folder), "--out", str(out), "-w", "2")
     records = _by_note(_records(out), folder)

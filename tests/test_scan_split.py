@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fixtures.scan.multi_note import large_batch, three_message_batch, write_bytes
+from fixtures.scan.multi_note import kill_worker_on_note, large_batch, three_message_batch, write_bytes
 from fixtures.scan.note_files import COMPLEX_SIM, write_txt
 from rtaudit.ingest.limits import ReadLimits
 from rtaudit.scan import Job, Progress, ScanOptions, ScanRequest, read_manifest, run_scan, walk_folder
@@ -207,18 +206,9 @@ def test_a_worker_killed_mid_chunk_loses_only_its_note_and_the_progress_total_st
                                                                                           monkeypatch):
     """A chunk whose worker dies is run again alone, then note by note; the bar's total counted that chunk as one
     note, so it ended short of the notes the retries wrote (a progress bar past 100%)."""
-    import rtaudit.scan.worker as worker
-
     folder = tmp_path / "export"
     write_bytes(folder / "daily.hl7", large_batch(NOTES))
-    real = worker._FileRead.check
-
-    def dies_on_one_note(self, part, charges, options):  # runs in the forked workers
-        if part.id == "DOC-0150":
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(self, part, charges, options)
-
-    monkeypatch.setattr(worker._FileRead, "check", dies_on_one_note)
+    kill_worker_on_note(monkeypatch, "DOC-0150")
     out = tmp_path / "r.jsonl"
     summary, jobs, bar = _scan(monkeypatch, folder, out, 2)
     parts = _by_part(_records(out))
