@@ -111,7 +111,7 @@ def _summary_status(mentions: list[dict[str, Any]]) -> dict[str, Any]:
     a plan for later never cancels this course); with none affirmed, negated beats hypothetical beats historical,
     and among equals the latest word wins.
     """
-    mentions = _without_failed_attempts(mentions) or mentions
+    mentions = _without_failed_attempts(mentions)  # never empty: the failure's own mention stays
     addenda = [m for m in mentions if _in_addendum(m)]
     body = addenda or [m for m in mentions if not _in_header(m)] or mentions
     present = [m for m in body if m["status"] == "present"]

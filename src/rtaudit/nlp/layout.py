@@ -97,8 +97,12 @@ class Layout:
 def _wrapped_date(line: str, previous_line: str) -> bool:
     """A line whose colon follows a date ("04/02/2025: 4.6 cm mass", "with contrast 04/04/2025: new node") right
     after a line that does not end a sentence is the prose wrapping on, not a new field."""
-    return bool(_DATE_KEY.match(line)) and bool(previous_line.strip()) and \
-        not previous_line.rstrip().endswith((".", ":", "?", "!", ";"))
+    return bool(_DATE_KEY.match(line)) and bool(previous_line.strip()) and not _ends_clause(previous_line)
+
+
+def _ends_clause(line: str) -> bool:
+    """Whether a line ends a sentence or a field (so the next line starts a unit of its own)."""
+    return line.rstrip().endswith((".", ":", "?", "!", ";"))
 
 
 def _split_prose(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -142,7 +146,7 @@ def analyse_layout(text: str, sections: SectionMatcher) -> Layout:
         starts_unit = (
             not previous_line.strip()
             or header is not None
-            or previous_line.rstrip().endswith((".", ":", "?", "!", ";"))
+            or _ends_clause(previous_line)
             or bool(_BULLET.match(line))
             or (bool(_KEY_VALUE.match(line)) and not _wrapped_date(line, previous_line))
             or bool(_TABLE_ROW.search(line))
